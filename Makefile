@@ -1,0 +1,102 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# tpmrm: build the patched Linux 6.1 kernel, boot it in QEMU on swtpm, and
+# run the resource manager's tests.  "make help" lists the targets.
+
+REPO      := $(CURDIR)
+HARNESS   := $(REPO)/qemu-harness
+BUILD     ?= $(REPO)/build
+override BUILD := $(abspath $(BUILD))
+FLAVOUR   ?= rm
+CONFIG    ?= minimal
+TPM       ?= tis
+JOBS      ?= $(shell nproc)
+CMD       ?=
+TIMEOUT   ?= 600
+
+ifeq ($(FLAVOUR),rm)
+SRC       := $(BUILD)/src-rm
+FRAGMENTS := $(HARNESS)/config/minimal.config $(HARNESS)/config/rm.config
+else ifeq ($(FLAVOUR),base)
+SRC       := $(BUILD)/linux
+FRAGMENTS := $(HARNESS)/config/minimal.config
+else
+$(error FLAVOUR must be rm or base)
+endif
+ifeq ($(CONFIG),debug)
+FRAGMENTS += $(HARNESS)/config/debug.config
+else ifneq ($(CONFIG),minimal)
+$(error CONFIG must be minimal or debug)
+endif
+
+OBJ       := $(BUILD)/obj-$(FLAVOUR)-$(CONFIG)
+KERNEL    := $(OBJ)/arch/x86/boot/bzImage
+TESTS     := $(BUILD)/selftests
+INITRAMFS := $(BUILD)/initramfs.cpio
+export CCACHE_DIR ?= $(HOME)/.cache/tpmrm-ccache
+KMAKE     := $(MAKE) -s -C $(SRC) O=$(OBJ) ARCH=x86_64 CC="ccache gcc" -j$(JOBS)
+BOOT      := $(HARNESS)/scripts/boot.sh
+BOOTENV   := BUILD=$(BUILD) KERNEL=$(KERNEL) INITRAMFS=$(INITRAMFS) \
+	     CONFIG=$(CONFIG) TIMEOUT=$(TIMEOUT) SRC_RM=$(BUILD)/src-rm \
+	     TESTS=$(TESTS) REPO=$(REPO)
+
+.PHONY: help deps base assemble kernel selftests initramfs run check \
+	check-one kunit refresh clean distclean
+.DEFAULT_GOAL := help
+
+help:
+	@echo "make run        build, boot the patched kernel on swtpm, show the RM at work"
+	@echo "                (CMD='...' runs a command in the guest instead of the demo)"
+	@echo "make check      every test: KUnit, selftests on tpm-tis and tpm-crb, base"
+	@echo "                python tpm2 selftests; ends with 'N passed, N failed'"
+	@echo "make kernel     build the kernel only"
+	@echo "make refresh    rewrite patches/ from commits made in build/src-rm"
+	@echo "variables: FLAVOUR=rm|base CONFIG=minimal|debug TPM=tis|crb BUILD=dir"
+
+deps:
+	@$(HARNESS)/scripts/deps.sh
+
+base: deps
+	@mkdir -p $(BUILD)
+	@$(HARNESS)/scripts/base.sh $(BUILD)
+
+assemble: base
+	@$(HARNESS)/scripts/assemble.sh $(REPO) $(BUILD)
+
+$(if $(filter rm,$(FLAVOUR)),kernel-src: assemble,kernel-src: base)
+.PHONY: kernel-src
+
+kernel: kernel-src
+	@$(HARNESS)/scripts/config.sh $(SRC) $(OBJ) $(FRAGMENTS)
+	@echo "kernel: building $(FLAVOUR)-$(CONFIG)"
+	@$(KMAKE) bzImage
+	@echo "kernel: $(KERNEL)"
+
+selftests: assemble
+	@mkdir -p $(TESTS)
+	@$(MAKE) -s -C $(BUILD)/src-rm/tools/testing/selftests/tpm2 OUTPUT=$(TESTS)
+
+initramfs: deps
+	@$(HARNESS)/scripts/initramfs.sh $(HARNESS)/guest/init $(INITRAMFS)
+
+run: kernel selftests initramfs
+	@$(BOOTENV) TPM=$(TPM) $(BOOT) "$(if $(CMD),cmd,demo)" '$(subst ','\'',$(CMD))'
+
+# One boot of the test job on one TPM interface; leaves $(BUILD)/results-<tpm>.
+check-one: kernel selftests initramfs
+	@$(BOOTENV) TPM=$(TPM) $(BOOT) check ''
+
+check: kernel selftests initramfs
+	@rm -f $(BUILD)/results-*.verdict
+	@$(BOOTENV) TPM=tis $(BOOT) check '' || true
+	@$(BOOTENV) TPM=crb $(BOOT) check '' || true
+	@$(HARNESS)/scripts/verdict.sh $(BUILD)/results-tis $(BUILD)/results-crb
+
+refresh:
+	@$(HARNESS)/scripts/refresh.sh $(REPO) $(BUILD)
+
+clean:
+	rm -rf $(BUILD)/obj-* $(TESTS) $(INITRAMFS) $(BUILD)/results-*
+
+distclean:
+	rm -rf $(BUILD)

@@ -1,0 +1,53 @@
+# The test job, run in the guest as root.  Every unit's output goes to the
+# results port (/dev/ttyS1) between "### BEGIN name kind" and
+# "### END name exit-code" lines; the host (verdict.sh) judges them.
+results=/dev/ttyS1
+out=/tmp/unit.out
+
+unit() {
+	name=$1 kind=$2 limit=$3
+	shift 3
+	echo "harness: running $name"
+	printf '### BEGIN %s %s\n' "$name" "$kind" > "$results"
+	timeout -k 5 "$limit" "$@" > "$out" 2>&1
+	rc=$?
+	cat "$out" > "$results"
+	printf '### END %s %s\n' "$name" "$rc" > "$results"
+	[ "$rc" = 0 ] || { echo "harness: $name exited with $rc"; tail -n 20 "$out"; }
+}
+
+# KUnit suites built into the kernel ran at boot; collect their KTAP.
+for d in /sys/kernel/debug/kunit/*/; do
+	[ -f "$d/results" ] || continue
+	unit "kunit/$(basename "$d")" ktap 10 cat "$d/results"
+done
+
+# Our selftests, C programs and scripts.
+for t in "$TPMRM_TESTS"/tpmrm_*_test "$TPMRM_SRC"/tools/testing/selftests/tpm2/tpmrm_*_test.sh; do
+	[ -x "$t" ] || continue
+	(cd "$TPMRM_SRC/tools/testing/selftests/tpm2" &&
+	 unit "selftest/$(basename "$t")" tap 300 "$t")
+done
+
+# The base tree's python tpm2 selftests.
+export PYTHONDONTWRITEBYTECODE=1
+for t in test_smoke.sh test_space.sh; do
+	(cd "$TPMRM_SRC/tools/testing/selftests/tpm2" &&
+	 unit "python/$t" pyunit 300 sh "./$t")
+done
+
+# Proof that the harness can fail: INJECT=fail|warn|hang on the host.
+case "${TPMRM_INJECT:-}" in
+fail) unit injected/fail tap 10 sh -c 'echo 1..1; echo "not ok 1 injected failure"; exit 1' ;;
+warn) echo WARNING > /sys/kernel/debug/provoke-crash/DIRECT ;;
+hang) echo "harness: hanging on purpose"; sleep 100000 ;;
+esac
+
+# Leaks, then everything the kernel said, for the host to scan.
+if [ -w /sys/kernel/debug/kmemleak ]; then
+	echo scan > /sys/kernel/debug/kmemleak
+	sleep 5
+	echo scan > /sys/kernel/debug/kmemleak
+	unit kmemleak kmemleak 10 cat /sys/kernel/debug/kmemleak
+fi
+unit dmesg dmesg 10 dmesg

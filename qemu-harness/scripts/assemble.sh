@@ -1,0 +1,84 @@
+#!/bin/bash
+# Assemble the "rm" source tree in $BUILD/src-rm: the base commit plus the
+# numbered patch series (as git commits, built without touching files), then
+# our own files overlaid as symlinks to this repository.  Moving between two
+# series commits rewrites only the files that differ, and symlinks keep their
+# targets' timestamps, so kbuild rebuilds only what really changed.
+set -eu
+REPO=$1
+BUILD=$2
+git_base=$BUILD/linux
+src=$BUILD/src-rm
+index=$BUILD/series.index
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp" "$index"' EXIT
+
+# Top-level folders of the kernel tree that our files may live in.
+overlay_roots="Documentation drivers include tools"
+
+apply_series() {
+	local head p tree subject
+	head=$(git -C "$git_base" rev-parse base)
+	for p in "$REPO"/patches/*.patch; do
+		[ -e "$p" ] || continue
+		GIT_INDEX_FILE=$index git -C "$git_base" read-tree "$head"
+		if ! GIT_INDEX_FILE=$index git -C "$git_base" apply --cached "$p"; then
+			echo "assemble: $(basename "$p") does not apply" >&2
+			exit 1
+		fi
+		tree=$(GIT_INDEX_FILE=$index git -C "$git_base" write-tree)
+		git mailinfo -b "$tmp/msg" "$tmp/diff" < "$p" > "$tmp/info"
+		subject=$(sed -n 's/^Subject: //p' "$tmp/info")
+		head=$({ echo "$subject"; echo; cat "$tmp/msg"; } |
+			GIT_AUTHOR_NAME=$(sed -n 's/^Author: //p' "$tmp/info") \
+			GIT_AUTHOR_EMAIL=$(sed -n 's/^Email: //p' "$tmp/info") \
+			GIT_AUTHOR_DATE=$(sed -n 's/^Date: //p' "$tmp/info") \
+			GIT_COMMITTER_NAME="tpmrm harness" \
+			GIT_COMMITTER_EMAIL=tpmrm@example.org \
+			GIT_COMMITTER_DATE="$(sed -n 's/^Date: //p' "$tmp/info")" \
+			git -C "$git_base" commit-tree "$tree" -p "$head")
+	done
+	echo "$head"
+}
+
+checkout_series() {
+	local head=$1
+	if [ ! -d "$src" ]; then
+		git -C "$git_base" worktree prune
+		git -C "$git_base" worktree add -q --detach "$src" "$head"
+		return
+	fi
+	if [ -n "$(git -C "$src" status --porcelain --untracked-files=no)" ]; then
+		echo "assemble: $src has uncommitted edits to upstream files." >&2
+		echo "assemble: commit them there and run 'make refresh', or discard them." >&2
+		exit 1
+	fi
+	[ "$(git -C "$src" rev-parse HEAD)" = "$head" ] ||
+		git -C "$src" checkout -q --detach "$head"
+}
+
+overlay_files() {
+	local f old=$BUILD/overlay.list new=$tmp/overlay.list
+	(cd "$REPO" && for d in $overlay_roots; do
+		[ -d "$d" ] && find "$d" -type f
+	done) | sort > "$new"
+	touch "$old"
+	# Drop links whose file left the repository.
+	comm -23 "$old" "$new" | while read -r f; do
+		[ -L "$src/$f" ] && rm -f "$src/$f"
+	done
+	while read -r f; do
+		if [ -e "$src/$f" ] && [ ! -L "$src/$f" ]; then
+			echo "assemble: $f exists upstream; change it with a patch" >&2
+			exit 1
+		fi
+		[ "$(readlink "$src/$f" 2>/dev/null)" = "$REPO/$f" ] && continue
+		mkdir -p "$(dirname "$src/$f")"
+		ln -sfn "$REPO/$f" "$src/$f"
+	done < "$new"
+	cp "$new" "$old"
+}
+
+checkout_series "$(apply_series)"
+overlay_files
+echo "assemble: $src at $(git -C "$src" log -1 --format='%h %s')"

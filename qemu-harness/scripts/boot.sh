@@ -1,0 +1,95 @@
+#!/bin/bash
+# Boot one kernel in QEMU (TCG) on a fresh swtpm and run one job in the guest:
+#   boot.sh demo ''      the RM demonstration (a shell after it on a terminal)
+#   boot.sh cmd 'CMD'    run CMD in the guest, in the caller's folder
+#   boot.sh check ''     the test job; results land in $BUILD/results-$TPM
+# Everything started here is stopped by PID on exit, failure or Ctrl-C.
+set -eu
+MODE=$1
+CMD=$2
+: "${BUILD:?}" "${KERNEL:?}" "${INITRAMFS:?}" "${TPM:?}" "${CONFIG:?}"
+: "${TIMEOUT:=600}" "${REPO:?}" "${SRC_RM:?}" "${TESTS:?}"
+HARNESS=$REPO/qemu-harness
+
+mkdir -p "$BUILD/runs"
+run=$(mktemp -d "$BUILD/runs/$TPM.XXXXXX")
+swtpm_pid=
+timeout_pid=
+
+cleanup() {
+	local pid
+	for pid in $timeout_pid $swtpm_pid; do
+		kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	done
+	if [ "$MODE" = check ]; then
+		rm -rf "$BUILD/results-$TPM"
+		mkdir -p "$BUILD/results-$TPM"
+		cp "$run"/results "$run"/console.log "$run"/status "$BUILD/results-$TPM/" 2>/dev/null
+	fi
+	[ -n "${KEEP:-}" ] && echo "boot: kept $run" || rm -rf "$run"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+case "$TPM" in tis|crb) ;; *) echo "boot: TPM must be tis or crb" >&2; exit 1 ;; esac
+[ -f "$KERNEL" ] || { echo "boot: no kernel at $KERNEL" >&2; exit 1; }
+
+mkdir -p "$run/state"
+swtpm socket --tpm2 --tpmstate dir="$run/state" \
+	--ctrl type=unixio,path="$run/swtpm.sock" \
+	--log file="$run/swtpm.log",level="${SWTPM_LOG_LEVEL:-1}" &
+swtpm_pid=$!
+for _ in $(seq 100); do
+	[ -S "$run/swtpm.sock" ] && break
+	sleep 0.05
+done
+[ -S "$run/swtpm.sock" ] || { echo "boot: swtpm did not start" >&2; exit 1; }
+
+{
+	echo "export TPMRM_REPO='$REPO' TPMRM_SRC='$SRC_RM' TPMRM_TESTS='$TESTS'"
+	echo "export TPMRM_TPM='$TPM' TPMRM_CONFIG='$CONFIG' TPMRM_RUN='$run'"
+	echo "export TPMRM_INJECT='${INJECT:-}'"
+	case "$MODE" in
+	demo)  echo ". '$HARNESS/guest/demo.sh'" ;;
+	check) echo ". '$HARNESS/guest/check.sh'" ;;
+	cmd)   printf 'cd %q || exit 1\n%s\n' "$PWD" "$CMD" ;;
+	*)     echo "boot: unknown mode $MODE" >&2; exit 1 ;;
+	esac
+	if [ -t 0 ] && [ "$MODE" != check ]; then
+		echo "echo 'harness: guest shell; exit or Ctrl-D powers off'"
+		echo "setsid -c /bin/bash -l </dev/ttyS0 >/dev/ttyS0 2>&1"
+	fi
+} > "$run/job.sh"
+
+append="console=ttyS0 ${QUIET-} panic=-1 oops=panic softlockup_panic=1 hung_task_panic=1"
+append="$append harness_stage2=$HARNESS/guest/stage2.sh harness_dir=$run"
+append="$append harness_job=$run/job.sh"
+[ "$CONFIG" = debug ] && append="$append panic_on_warn=1 kmemleak=on"
+
+qemu=(qemu-system-x86_64 -machine q35 -accel "${ACCEL:-tcg}"
+	-cpu qemu64,vendor=GenuineIntel -smp 2 -m "${MEM:-1024}"
+	-nodefaults -no-user-config -display none -no-reboot
+	-kernel "$KERNEL" -initrd "$INITRAMFS" -append "$append"
+	-chardev socket,id=chrtpm,path="$run/swtpm.sock"
+	-tpmdev emulator,id=tpm0,chardev=chrtpm -device "tpm-$TPM,tpmdev=tpm0"
+	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
+	-device virtio-rng-pci)
+
+if [ "$MODE" = check ]; then
+	echo "boot: $TPM: running the test job (console: $BUILD/results-$TPM/console.log)"
+	timeout --kill-after=10 "$TIMEOUT" "${qemu[@]}" \
+		-serial file:"$run/console.log" -serial file:"$run/results" </dev/null &
+	timeout_pid=$!
+	rc=0
+	wait "$timeout_pid" || rc=$?
+	timeout_pid=
+	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+		echo "boot: $TPM: timeout after ${TIMEOUT}s" >&2
+		echo timeout > "$run/status"
+	else
+		echo "exit $rc" > "$run/status"
+	fi
+else
+	timeout --foreground --kill-after=10 "${RUN_TIMEOUT:-0}" "${qemu[@]}" \
+		-serial stdio -serial file:"$run/results"
+fi

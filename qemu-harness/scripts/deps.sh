@@ -1,0 +1,20 @@
+#!/bin/bash
+# Install the Debian packages the harness needs, only where one is missing.
+set -eu
+trap 'echo "deps: failed" >&2' ERR
+
+pkgs="linux-source-6.1 swtpm swtpm-tools qemu-system-x86 busybox-static sparse
+ccache cpio bc flex bison libelf-dev libssl-dev dwarves gcc make git
+python3 tpm2-tools tpm-udev passwd util-linux kmod gnuplot-nox"
+
+missing=""
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "deps: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >/dev/null
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing >/dev/null

@@ -1,0 +1,19 @@
+#!/bin/bash
+# Rewrite patches/ from the commits on top of "base" in $BUILD/src-rm, so that
+# edits to upstream files made (and committed) in the assembled tree land in
+# the repository.  Our own files are symlinks there and need no refresh.
+set -eu
+REPO=$1
+BUILD=$2
+src=$BUILD/src-rm
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+if [ -n "$(git -C "$src" status --porcelain --untracked-files=no)" ]; then
+	echo "refresh: commit your edits in $src first (git commit --fixup, rebase)" >&2
+	exit 1
+fi
+git -C "$src" format-patch -q --zero-commit --no-signature -o "$out" base..HEAD
+rm -f "$REPO"/patches/*.patch
+cp "$out"/*.patch "$REPO/patches/" 2>/dev/null || true
+ls "$REPO/patches"

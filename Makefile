@@ -87,7 +87,7 @@ check-one: kernel selftests initramfs
 	@$(BOOTENV) TPM=$(TPM) $(BOOT) check ''
 
 check: kernel selftests initramfs
-	@rm -f $(BUILD)/results-*.verdict
+	@rm -rf $(BUILD)/results-tis $(BUILD)/results-crb
 	@$(BOOTENV) TPM=tis $(BOOT) check '' || true
 	@$(BOOTENV) TPM=crb $(BOOT) check '' || true
 	@$(HARNESS)/scripts/verdict.sh $(BUILD)/results-tis $(BUILD)/results-crb

@@ -10,10 +10,12 @@ trap 'rm -f "$want.new"' EXIT
 
 mkdir -p "$OBJ"
 cat "$@" > "$want.new"
-if [ -f "$OBJ/.config" ] && cmp -s "$want.new" "$want"; then
+# Redo the config when a fragment or any Kconfig file changed since.
+if [ -f "$OBJ/.config" ] && cmp -s "$want.new" "$want" &&
+   [ -z "$(find "$SRC/" -name 'Kconfig*' -newer "$OBJ/.config" -print -quit)" ]; then
 	exit 0
 fi
-make -s -C "$SRC" O="$OBJ" ARCH=x86_64 tinyconfig >/dev/null
+make -s -C "$SRC" O="$OBJ" ARCH=x86_64 tinyconfig >/dev/null 2> >(grep -v "override: .* changes choice state" >&2)
 KCONFIG_CONFIG=$OBJ/.config "$SRC/scripts/kconfig/merge_config.sh" -m -O "$OBJ" \
 	"$OBJ/.config" "$@" >/dev/null
 make -s -C "$SRC" O="$OBJ" ARCH=x86_64 olddefconfig >/dev/null

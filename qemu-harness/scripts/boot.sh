@@ -3,6 +3,8 @@
 #   boot.sh demo ''      the RM demonstration (a shell after it on a terminal)
 #   boot.sh cmd 'CMD'    run CMD in the guest, in the caller's folder
 #   boot.sh check ''     the test job; results land in $BUILD/results-$TPM
+# SWTPM_LOG_COPY=file and RESULTS_COPY=file keep swtpm's log and the results
+# port's output (/dev/ttyS1) after the run folder is removed.
 # Everything started here is stopped by PID on exit, failure or Ctrl-C.
 set -eu
 MODE=$1
@@ -25,7 +27,10 @@ cleanup() {
 		rm -rf "$BUILD/results-$TPM"
 		mkdir -p "$BUILD/results-$TPM"
 		cp "$run"/results "$run"/console.log "$run"/status "$BUILD/results-$TPM/" 2>/dev/null
+		echo "${FLAVOUR:-rm}" > "$BUILD/results-$TPM/flavour"
 	fi
+	[ -z "${SWTPM_LOG_COPY:-}" ] || cp "$run/swtpm.log" "$SWTPM_LOG_COPY" || :
+	[ -z "${RESULTS_COPY:-}" ] || cp "$run/results" "$RESULTS_COPY" || :
 	[ -n "${KEEP:-}" ] && echo "boot: kept $run" || rm -rf "$run"
 }
 trap cleanup EXIT

@@ -16,24 +16,39 @@ sys.path.insert(0, os.path.join(os.environ['TPMRM_SRC'],
 import tpm2  # noqa: E402
 
 TRANSIENT = 0x80000000
+TPM2_SE_HMAC = 0x00
+LOADED_SESSION = 0x02000000
 
 
-def handles(client):
-    return [hex(h) for h in client.get_cap(tpm2.TPM2_CAP_HANDLES, TRANSIENT)]
+def handles(client, first=TRANSIENT):
+    return [hex(h) for h in client.get_cap(tpm2.TPM2_CAP_HANDLES, first)]
+
+
+def view(client):
+    return (f'keys {handles(client)}, '
+            f'sessions {handles(client, LOADED_SESSION)}')
 
 
 def client_main(name, nkeys):
     c = tpm2.Client(tpm2.Client.FLAG_SPACE)
     made = [hex(c.create_root_key()) for _ in range(nkeys)]
-    print(f'{name}: created {made}, sees {handles(c)}', flush=True)
-    sys.stdin.readline()
-    print(f'{name}: still sees {handles(c)}', flush=True)
-    try:
-        c.flush_context(int(sys.stdin.readline(), 16))
-        print(f'{name}: flushed the other user\'s handle?! BUG', flush=True)
-    except tpm2.ProtocolError as e:
-        print(f'{name}: flushing a handle it does not own: refused ({e})',
-              flush=True)
+    session = c.start_auth_session(TPM2_SE_HMAC)
+    print(f'{name}: created keys {made} and session {hex(session)}; '
+          f'sees {view(c)}', flush=True)
+    while True:
+        line = sys.stdin.readline().split()
+        if not line:
+            return
+        if line[0] == 'list':
+            print(f'{name}: sees {view(c)}', flush=True)
+            continue
+        try:
+            c.flush_context(int(line[1], 16))
+            print(f'{name}: flushed {line[1]}, which it does not own: '
+                  f'ISOLATION BROKEN', flush=True)
+        except (tpm2.ProtocolError, OSError) as e:
+            print(f'{name}: flushing {line[1]}, which it does not own: '
+                  f'refused ({e})', flush=True)
 
 
 def spawn(user, nkeys):
@@ -44,23 +59,33 @@ def spawn(user, nkeys):
                             text=True)
 
 
+def ask(p, line):
+    p.stdin.write(line + '\n')
+    p.stdin.flush()
+    out = p.stdout.readline()
+    print(out, end='')
+    return out
+
+
 def main():
     alice = spawn('alice', 2)
-    print(alice.stdout.readline(), end='')
+    a = alice.stdout.readline()
+    print(a, end='')
     bob = spawn('bob', 1)
     print(bob.stdout.readline(), end='')
     raw = tpm2.Client()
     print(f'root on raw /dev/tpm0: the TPM\'s transient area holds '
           f'{handles(raw)}')
     raw.close()
+    ask(alice, 'list')
+    ask(bob, 'list')
+    alice_keys = a.split('keys ')[1].split(']')[0]
+    alice_session = a.split('session ')[1].split(';')[0]
+    ask(bob, 'flush ' + alice_keys.split(', ')[-1].strip("'[]"))
+    ask(bob, 'flush ' + alice_session)
+    ask(alice, 'list')
     for p in (alice, bob):
-        p.stdin.write('\n')
-        p.stdin.flush()
-        print(p.stdout.readline(), end='')
-    for p, victim in ((alice, '0x80000000'), (bob, '0x80000001')):
-        p.stdin.write(victim + '\n')
-        p.stdin.flush()
-        print(p.stdout.readline(), end='')
+        p.stdin.close()
         p.wait()
     rm = '/sys/class/tpm/tpm0/rm'
     if os.path.isdir(rm):

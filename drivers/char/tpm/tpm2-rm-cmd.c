@@ -1,0 +1,306 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * TPM 2.0 resource manager: command map.
+ *
+ * Pure functions over command and response buffers: find a command's
+ * attributes in the TPM's TPM_CAP_COMMANDS table, walk the handle area and
+ * the authorization area of a command, build header-only responses and
+ * RM-layer response codes, and answer GetCapability(TPM_CAP_HANDLES) for the
+ * virtualized handle ranges from a space's handle table. Nothing here talks
+ * to a TPM, so all of it is covered by KUnit.
+ */
+
+#include <linux/kernel.h>
+#include <linux/tpm.h>
+#include <asm/unaligned.h>
+#include <kunit/visibility.h>
+#include "tpm2-rm.h"
+
+/**
+ * tpm2_rm_find_cc_attrs() - look up a command code in the TPMA_CC table
+ * @tbl:	TPMA_CC values as read with TPM_CAP_COMMANDS
+ * @nr:		number of entries in @tbl
+ * @cc:		command code to find
+ * @attrs:	receives the matching TPMA_CC
+ *
+ * Return: true if the TPM implements @cc.
+ */
+bool tpm2_rm_find_cc_attrs(const u32 *tbl, unsigned int nr, u32 cc,
+			   u32 *attrs)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++) {
+		u32 code = (tbl[i] & GENMASK(15, 0)) |
+			   (tbl[i] & TPM2_RM_CC_VENDOR);
+
+		if (code == cc) {
+			*attrs = tbl[i];
+			return true;
+		}
+	}
+	return false;
+}
+EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_find_cc_attrs);
+
+/**
+ * tpm2_rm_handle_error() - RM-layer TPM_RC_HANDLE for a handle-area entry
+ * @index:	zero-based position in the handle area
+ *
+ * Return: RM-layer format-1 response code naming handle @index + 1.
+ */
+u32 tpm2_rm_handle_error(unsigned int index)
+{
+	return TSS2_RESMGR_TPM_RC_LAYER | TPM2_RC_HANDLE |
+	       ((index + 1) << TPM2_RM_RC_N_SHIFT);
+}
+EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_handle_error);
+
+/**
+ * tpm2_rm_session_error() - RM-layer TPM_RC_HANDLE for a session entry
+ * @index:	zero-based position in the authorization area
+ *
+ * Return: RM-layer format-1 response code naming session @index + 1.
+ */
+u32 tpm2_rm_session_error(unsigned int index)
+{
+	return TSS2_RESMGR_TPM_RC_LAYER | TPM2_RC_HANDLE | TPM2_RM_RC_S |
+	       ((index + 1) << TPM2_RM_RC_N_SHIFT);
+}
+EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_session_error);
+
+/**
+ * tpm2_rm_is_session() - is @handle an HMAC or policy session handle
+ * @handle:	TPM handle
+ *
+ * Return: true for 0x02xxxxxx and 0x03xxxxxx.
+ */
+bool tpm2_rm_is_session(u32 handle)
+{
+	u32 type = TPM2_RM_HANDLE_TYPE(handle);
+
+	return type == TPM2_RM_HT_HMAC_SESSION ||
+	       type == TPM2_RM_HT_POLICY_SESSION;
+}
+
+/**
+ * tpm2_rm_is_transient() - is @handle a transient object handle
+ * @handle:	TPM handle
+ *
+ * Return: true for 0x80xxxxxx.
+ */
+bool tpm2_rm_is_transient(u32 handle)
+{
+	return TPM2_RM_HANDLE_TYPE(handle) == TPM2_RM_HT_TRANSIENT;
+}
+
+/*
+ * Read a TPM2B size at @off and step over the TPM2B. Returns false if the
+ * TPM2B does not fit before @end.
+ */
+static bool tpm2_rm_skip_tpm2b(const u8 *buf, u32 end, u32 *off)
+{
+	u16 size;
+
+	if (*off + 2 > end)
+		return false;
+	size = get_unaligned_be16(&buf[*off]);
+	*off += 2;
+	if (size > end - *off)
+		return false;
+	*off += size;
+	return true;
+}
+
+/* Parse one TPMS_AUTH_COMMAND at *off; false if it overruns @end. */
+static bool tpm2_rm_parse_auth(const u8 *buf, u32 end, u32 *off,
+			       struct tpm2_rm_auth *auth)
+{
+	if (*off + 4 > end)
+		return false;
+	auth->handle = get_unaligned_be32(&buf[*off]);
+	*off += 4;
+	if (!tpm2_rm_skip_tpm2b(buf, end, off))
+		return false;
+	if (*off + 1 > end)
+		return false;
+	auth->attrs = buf[*off];
+	*off += 1;
+	return tpm2_rm_skip_tpm2b(buf, end, off);
+}
+
+/*
+ * Walk the authorization area that starts at @off. The area must be used up
+ * exactly by at most TPM2_RM_MAX_AUTHS sessions.
+ */
+static u32 tpm2_rm_parse_auth_area(const u8 *buf, size_t len, u32 off,
+				   struct tpm2_rm_cmd *cmd)
+{
+	u32 auth_size, end;
+
+	if (off + 4 > len)
+		return TSS2_RESMGR_TPM_RC_LAYER | TPM2_RM_RC_AUTHSIZE;
+	auth_size = get_unaligned_be32(&buf[off]);
+	off += 4;
+	if (auth_size < 9 || auth_size > len - off)
+		return TSS2_RESMGR_TPM_RC_LAYER | TPM2_RM_RC_AUTHSIZE;
+	end = off + auth_size;
+
+	while (off < end) {
+		if (cmd->nr_auths == TPM2_RM_MAX_AUTHS)
+			return TSS2_RESMGR_TPM_RC_LAYER | TPM2_RM_RC_AUTHSIZE;
+		if (!tpm2_rm_parse_auth(buf, end, &off,
+					&cmd->auths[cmd->nr_auths]))
+			return TSS2_RESMGR_TPM_RC_LAYER | TPM2_RM_RC_AUTHSIZE;
+		cmd->nr_auths++;
+	}
+	cmd->param_off = end;
+	return 0;
+}
+
+/**
+ * tpm2_rm_cmd_parse() - map the handle and authorization areas of a command
+ * @buf:	command buffer
+ * @len:	number of valid bytes in @buf
+ * @attrs:	TPMA_CC of the command
+ * @cmd:	receives the map
+ *
+ * Return: 0, or an RM-layer TPM_RC (never a negative errno).
+ */
+u32 tpm2_rm_cmd_parse(const u8 *buf, size_t len, u32 attrs,
+		      struct tpm2_rm_cmd *cmd)
+{
+	u32 off = TPM_HEADER_SIZE;
+	unsigned int i;
+
+	memset(cmd, 0, sizeof(*cmd));
+	if (len < TPM_HEADER_SIZE)
+		return TSS2_RESMGR_TPM_RC_LAYER | TPM2_RM_RC_COMMAND_SIZE;
+	cmd->tag = get_unaligned_be16(&buf[0]);
+	cmd->size = get_unaligned_be32(&buf[2]);
+	cmd->cc = get_unaligned_be32(&buf[6]);
+	if (cmd->size != len)
+		return TSS2_RESMGR_TPM_RC_LAYER | TPM2_RM_RC_COMMAND_SIZE;
+
+	cmd->nr_handles = (attrs >> TPM2_CC_ATTR_CHANDLES) & GENMASK(2, 0);
+	cmd->rhandle = attrs & BIT(TPM2_CC_ATTR_RHANDLE);
+	if (cmd->nr_handles > TPM2_RM_MAX_HANDLES)
+		return TSS2_RESMGR_TPM_RC_LAYER | TPM2_RM_RC_COMMAND_SIZE;
+	if (off + 4 * cmd->nr_handles > len)
+		return TSS2_RESMGR_TPM_RC_LAYER | TPM2_RM_RC_COMMAND_SIZE;
+	for (i = 0; i < cmd->nr_handles; i++, off += 4)
+		cmd->handles[i] = get_unaligned_be32(&buf[off]);
+
+	switch (cmd->tag) {
+	case TPM2_ST_NO_SESSIONS:
+		cmd->param_off = off;
+		return 0;
+	case TPM2_ST_SESSIONS:
+		return tpm2_rm_parse_auth_area(buf, len, off, cmd);
+	default:
+		return TSS2_RESMGR_TPM_RC_LAYER | TPM2_RM_RC_BAD_TAG;
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_cmd_parse);
+
+/**
+ * tpm2_rm_rsp_header() - write a header-only response
+ * @buf:	buffer of at least TPM_HEADER_SIZE bytes
+ * @tag:	response tag
+ * @rc:		response code
+ *
+ * Return: the response length, TPM_HEADER_SIZE.
+ */
+size_t tpm2_rm_rsp_header(u8 *buf, u16 tag, u32 rc)
+{
+	put_unaligned_be16(tag, &buf[0]);
+	put_unaligned_be32(TPM_HEADER_SIZE, &buf[2]);
+	put_unaligned_be32(rc, &buf[6]);
+	return TPM_HEADER_SIZE;
+}
+EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_rsp_header);
+
+/**
+ * tpm2_rm_rsp_rc() - response code of a response buffer
+ * @buf:	response
+ * @len:	response length
+ *
+ * Return: the response code, or TPM2_RC_FAILURE for a truncated response.
+ */
+u32 tpm2_rm_rsp_rc(const u8 *buf, size_t len)
+{
+	if (len < TPM_HEADER_SIZE)
+		return TPM2_RC_FAILURE;
+	return get_unaligned_be32(&buf[6]);
+}
+
+/**
+ * tpm2_rm_cap_handles_range() - is this GetCapability for a virtual range
+ * @cmd:	map of the command
+ * @buf:	command buffer
+ * @property:	receives the first handle asked for
+ * @count:	receives the number of handles asked for
+ *
+ * Transient objects and sessions are answered from the space's handle table;
+ * every other capability goes to the TPM.
+ *
+ * Return: true if the RM must answer the command itself.
+ */
+bool tpm2_rm_cap_handles_range(const struct tpm2_rm_cmd *cmd, const u8 *buf,
+			       u32 *property, u32 *count)
+{
+	const u8 *p = &buf[cmd->param_off];
+	u32 type;
+
+	if (cmd->cc != TPM2_CC_GET_CAPABILITY || cmd->param_off + 12 > cmd->size)
+		return false;
+	if (get_unaligned_be32(p) != TPM2_CAP_HANDLES)
+		return false;
+	*property = get_unaligned_be32(p + 4);
+	*count = get_unaligned_be32(p + 8);
+	type = TPM2_RM_HANDLE_TYPE(*property);
+	return type == TPM2_RM_HT_TRANSIENT || type == TPM2_RM_HT_HMAC_SESSION ||
+	       type == TPM2_RM_HT_POLICY_SESSION;
+}
+EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_cap_handles_range);
+
+/**
+ * tpm2_rm_cap_build() - answer GetCapability(TPM_CAP_HANDLES) from a table
+ * @space:	the handle table
+ * @property:	first handle asked for; its top byte selects the range
+ * @count:	maximum number of handles to return
+ * @buf:	receives the response
+ * @bufsiz:	size of @buf
+ *
+ * Handles are listed ascending (sessions by their TPM session index),
+ * starting at @property and staying in its range; moreData is set when more
+ * handles follow the returned ones.
+ *
+ * Return: length of the response written to @buf.
+ */
+size_t tpm2_rm_cap_build(const struct tpm2_rm_space *space, u32 property,
+			 u32 count, u8 *buf, size_t bufsiz)
+{
+	size_t max = (bufsiz - TPM_HEADER_SIZE - 9) / 4;
+	u8 range = TPM2_RM_HANDLE_TYPE(property);
+	u32 h = tpm2_rm_table_next(space, range, property);
+	u32 n = 0;
+
+	count = min3(count, (u32)TPM2_RM_MAX_CAP_HANDLES, (u32)max);
+	while (h && n < count) {
+		put_unaligned_be32(h, &buf[TPM_HEADER_SIZE + 9 + 4 * n]);
+		n++;
+		if ((h & TPM2_RM_VHANDLE_MASK) == TPM2_RM_VHANDLE_MASK)
+			h = 0;
+		else
+			h = tpm2_rm_table_next(space, range, h + 1);
+	}
+
+	tpm2_rm_rsp_header(buf, TPM2_ST_NO_SESSIONS, TPM2_RC_SUCCESS);
+	buf[TPM_HEADER_SIZE] = h ? 1 : 0;
+	put_unaligned_be32(TPM2_CAP_HANDLES, &buf[TPM_HEADER_SIZE + 1]);
+	put_unaligned_be32(n, &buf[TPM_HEADER_SIZE + 5]);
+	put_unaligned_be32(TPM_HEADER_SIZE + 9 + 4 * n, &buf[2]);
+	return TPM_HEADER_SIZE + 9 + 4 * n;
+}
+EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_cap_build);

@@ -1,0 +1,354 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * TPM 2.0 resource manager: residency.
+ *
+ * One per-chip table knows which TPM slot holds which space's entity and
+ * picks eviction victims: least recently used first, never an entity the
+ * current command names. A context stays resident until its slot is needed.
+ * Objects are evicted with FlushContext alone once a valid blob exists
+ * (objects never change); sequences are re-saved because they do change;
+ * sessions are evicted with ContextSave alone. The thin transport at the top
+ * of this file sends ContextSave, ContextLoad and FlushContext through
+ * tpm_transmit_unmanaged(). Everything runs under the chip's tpm_mutex.
+ */
+
+#include <linux/kernel.h>
+#include <linux/slab.h>
+#include <linux/tpm.h>
+#include <asm/unaligned.h>
+#include <kunit/visibility.h>
+#include "tpm.h"
+#include "tpm2-rm.h"
+
+/* Send @buf; on success *len is the response length, *tpm_rc its code. */
+static int tpm2_rm_send(struct tpm_chip *chip, struct tpm_buf *buf,
+			size_t *len, u32 *tpm_rc)
+{
+	ssize_t ret;
+
+	if (buf->flags & TPM_BUF_OVERFLOW)
+		return -E2BIG;
+	ret = tpm_transmit_unmanaged(chip, buf->data, PAGE_SIZE);
+	if (ret < 0)
+		return ret;
+	*len = ret;
+	*tpm_rc = tpm2_rm_rsp_rc(buf->data, ret);
+	return 0;
+}
+
+/* ContextSave @handle into a new kmalloc'ed blob; *tpm_rc as the TPM says. */
+static int tpm2_rm_context_save(struct tpm_chip *chip, u32 handle,
+				u8 **blob, u16 *blob_len, u32 *tpm_rc)
+{
+	struct tpm_buf buf;
+	size_t len;
+	int rc;
+
+	rc = tpm_buf_init(&buf, TPM2_ST_NO_SESSIONS, TPM2_CC_CONTEXT_SAVE);
+	if (rc)
+		return rc;
+	tpm_buf_append_u32(&buf, handle);
+	rc = tpm2_rm_send(chip, &buf, &len, tpm_rc);
+	if (rc || *tpm_rc)
+		goto out_destroy;
+	chip->rm->stats.context_saves++;
+	if (len < TPM_HEADER_SIZE + TPM2_RM_CONTEXT_MIN_SIZE) {
+		rc = -EFAULT;
+		goto out_destroy;
+	}
+	*blob = kmemdup(&buf.data[TPM_HEADER_SIZE], len - TPM_HEADER_SIZE,
+			GFP_KERNEL);
+	if (!*blob)
+		rc = -ENOMEM;
+	*blob_len = len - TPM_HEADER_SIZE;
+out_destroy:
+	tpm_buf_destroy(&buf);
+	return rc;
+}
+
+/* ContextLoad @blob; on TPM success *phandle is the loaded handle. */
+static int tpm2_rm_context_load(struct tpm_chip *chip, const u8 *blob,
+				u16 blob_len, u32 *phandle, u32 *tpm_rc)
+{
+	struct tpm_buf buf;
+	size_t len;
+	int rc;
+
+	rc = tpm_buf_init(&buf, TPM2_ST_NO_SESSIONS, TPM2_CC_CONTEXT_LOAD);
+	if (rc)
+		return rc;
+	tpm_buf_append(&buf, blob, blob_len);
+	rc = tpm2_rm_send(chip, &buf, &len, tpm_rc);
+	if (rc || *tpm_rc)
+		goto out_destroy;
+	chip->rm->stats.context_loads++;
+	if (len < TPM_HEADER_SIZE + 4)
+		rc = -EFAULT;
+	else
+		*phandle = get_unaligned_be32(&buf.data[TPM_HEADER_SIZE]);
+out_destroy:
+	tpm_buf_destroy(&buf);
+	return rc;
+}
+
+/**
+ * tpm2_rm_flush() - FlushContext a TPM handle
+ * @chip:	the chip, ops held
+ * @handle:	real TPM handle
+ *
+ * Return: 0, a negative errno, or -EIO if the TPM refused.
+ */
+int tpm2_rm_flush(struct tpm_chip *chip, u32 handle)
+{
+	struct tpm_buf buf;
+	size_t len;
+	u32 tpm_rc;
+	int rc;
+
+	rc = tpm_buf_init(&buf, TPM2_ST_NO_SESSIONS, TPM2_CC_FLUSH_CONTEXT);
+	if (rc)
+		return rc;
+	tpm_buf_append_u32(&buf, handle);
+	rc = tpm2_rm_send(chip, &buf, &len, &tpm_rc);
+	tpm_buf_destroy(&buf);
+	if (rc)
+		return rc;
+	chip->rm->stats.flushes++;
+	return tpm_rc ? -EIO : 0;
+}
+
+/**
+ * tpm2_rm_resident_add() - record that @ent now occupies a TPM slot
+ * @rm:		residency table
+ * @ent:	the entity
+ * @phandle:	its TPM handle
+ */
+void tpm2_rm_resident_add(struct tpm2_rm_chip *rm, struct tpm2_rm_entity *ent,
+			  u32 phandle)
+{
+	if (WARN_ON(ent->resident))
+		return;
+	ent->phandle = phandle;
+	ent->resident = true;
+	list_add_tail(&ent->lru_node, &rm->lru);
+	if (ent->kind == TPM2_RM_SESSION)
+		rm->nr_sessions++;
+	else
+		rm->nr_objects++;
+}
+EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_resident_add);
+
+/**
+ * tpm2_rm_resident_del() - record that @ent left its TPM slot
+ * @rm:		residency table
+ * @ent:	the entity
+ */
+void tpm2_rm_resident_del(struct tpm2_rm_chip *rm, struct tpm2_rm_entity *ent)
+{
+	if (!ent->resident)
+		return;
+	list_del_init(&ent->lru_node);
+	ent->resident = false;
+	if (ent->kind == TPM2_RM_SESSION)
+		rm->nr_sessions--;
+	else
+		rm->nr_objects--;
+}
+EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_resident_del);
+
+/**
+ * tpm2_rm_resident_touch() - mark @ent most recently used
+ * @rm:		residency table
+ * @ent:	a resident entity
+ */
+void tpm2_rm_resident_touch(struct tpm2_rm_chip *rm,
+			    struct tpm2_rm_entity *ent)
+{
+	if (ent->resident)
+		list_move_tail(&ent->lru_node, &rm->lru);
+}
+EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_resident_touch);
+
+/**
+ * tpm2_rm_resident_full() - are all slots of one class taken by the RM
+ * @rm:		residency table
+ * @session:	session slots if true, object slots otherwise
+ *
+ * Return: true if a new entity of that class needs an eviction first.
+ */
+bool tpm2_rm_resident_full(const struct tpm2_rm_chip *rm, bool session)
+{
+	if (session)
+		return rm->nr_sessions >= rm->session_slots;
+	return rm->nr_objects >= rm->object_slots;
+}
+EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_resident_full);
+
+/**
+ * tpm2_rm_resident_victim() - choose what to evict
+ * @rm:		residency table
+ * @session:	choose a session if true, an object or sequence otherwise
+ *
+ * Return: the least recently used unpinned entity of the class, or NULL.
+ */
+struct tpm2_rm_entity *tpm2_rm_resident_victim(const struct tpm2_rm_chip *rm,
+					       bool session)
+{
+	struct tpm2_rm_entity *ent;
+
+	list_for_each_entry(ent, &rm->lru, lru_node) {
+		bool is_session = ent->kind == TPM2_RM_SESSION;
+
+		if (!ent->pinned && is_session == session)
+			return ent;
+	}
+	return NULL;
+}
+EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_resident_victim);
+
+/* ContextSave a resident entity into its blob, replacing any older blob. */
+static int tpm2_rm_save(struct tpm_chip *chip, struct tpm2_rm_entity *ent)
+{
+	u8 *blob = NULL;
+	u16 blob_len = 0;
+	u32 tpm_rc = 0;
+	int rc;
+
+	rc = tpm2_rm_context_save(chip, ent->phandle, &blob, &blob_len,
+				  &tpm_rc);
+	if (!rc && tpm_rc)
+		rc = -EIO;
+	if (rc) {
+		kfree(blob);
+		return rc;
+	}
+	kfree(ent->blob);
+	ent->blob = blob;
+	ent->blob_len = blob_len;
+	return 0;
+}
+
+/**
+ * tpm2_rm_evict() - move a resident entity out of its TPM slot
+ * @chip:	the chip, ops held
+ * @ent:	resident entity
+ * @force:	free the slot even if the context cannot be saved; the entity
+ *		is then marked lost
+ *
+ * Return: 0 if the slot is free, a negative errno otherwise (@ent is then
+ * still resident).
+ */
+int tpm2_rm_evict(struct tpm_chip *chip, struct tpm2_rm_entity *ent,
+		  bool force)
+{
+	int rc = 0;
+
+	if (ent->kind == TPM2_RM_SESSION || !ent->blob)
+		rc = tpm2_rm_save(chip, ent);
+	if (rc && !force)
+		return rc;
+	if (rc)
+		ent->lost = true;
+	if (ent->kind != TPM2_RM_SESSION || rc)
+		tpm2_rm_flush(chip, ent->phandle);
+	tpm2_rm_resident_del(chip->rm, ent);
+	chip->rm->stats.evictions++;
+	return 0;
+}
+
+/**
+ * tpm2_rm_make_room() - free one RM-held slot of a class if all are taken
+ * @chip:	the chip, ops held
+ * @session:	session slot if true, object slot otherwise
+ *
+ * Return: 0, -ENOSPC if every resident entity is pinned, or the eviction
+ * error. Callers may still try the TPM: the slot counts are minimums.
+ */
+int tpm2_rm_make_room(struct tpm_chip *chip, bool session)
+{
+	struct tpm2_rm_entity *victim;
+	int rc;
+
+	while (tpm2_rm_resident_full(chip->rm, session)) {
+		victim = tpm2_rm_resident_victim(chip->rm, session);
+		if (!victim)
+			return -ENOSPC;
+		rc = tpm2_rm_evict(chip, victim, false);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static bool tpm2_rm_is_memory_rc(u32 tpm_rc)
+{
+	return tpm_rc == TPM2_RM_RC_OBJECT_MEMORY ||
+	       tpm_rc == TPM2_RM_RC_SESSION_MEMORY;
+}
+
+/**
+ * tpm2_rm_evict_for_retry() - evict one unpinned entity after a memory error
+ * @chip:	the chip, ops held
+ * @tpm_rc:	TPM_RC_OBJECT_MEMORY or TPM_RC_SESSION_MEMORY
+ *
+ * Return: true if a slot was freed and the command is worth re-sending.
+ */
+bool tpm2_rm_evict_for_retry(struct tpm_chip *chip, u32 tpm_rc)
+{
+	bool session = tpm_rc == TPM2_RM_RC_SESSION_MEMORY;
+	struct tpm2_rm_entity *victim;
+
+	if (!tpm2_rm_is_memory_rc(tpm_rc))
+		return false;
+	victim = tpm2_rm_resident_victim(chip->rm, session);
+	if (!victim || tpm2_rm_evict(chip, victim, false))
+		return false;
+	chip->rm->stats.retries++;
+	return true;
+}
+
+/**
+ * tpm2_rm_load() - make @ent resident, ContextLoading it if needed
+ * @chip:	the chip, ops held
+ * @ent:	entity of the current command (already pinned)
+ * @tpm_rc:	receives the TPM's answer to ContextLoad, 0 if none was sent
+ *
+ * A session blob can be loaded only once, so it is dropped after loading;
+ * a sequence blob goes stale as soon as the command runs, so it is dropped
+ * too. An object blob stays valid and makes the next eviction cheap.
+ *
+ * Return: 0 (check @tpm_rc), -ENOENT if the entity has no context to load,
+ * or another negative errno.
+ */
+int tpm2_rm_load(struct tpm_chip *chip, struct tpm2_rm_entity *ent,
+		 u32 *tpm_rc)
+{
+	bool session = ent->kind == TPM2_RM_SESSION;
+	unsigned int tries = 0;
+	u32 phandle = 0;
+	int rc;
+
+	*tpm_rc = 0;
+	if (ent->resident)
+		return 0;
+	if (ent->lost || ent->handed_out || !ent->blob)
+		return -ENOENT;
+	do {
+		tpm2_rm_make_room(chip, session);
+		rc = tpm2_rm_context_load(chip, ent->blob, ent->blob_len,
+					  &phandle, tpm_rc);
+		if (rc)
+			return rc;
+	} while (*tpm_rc && tries++ < TPM2_RM_MAX_RETRIES &&
+		 tpm2_rm_evict_for_retry(chip, *tpm_rc));
+	if (*tpm_rc)
+		return 0;
+
+	tpm2_rm_resident_add(chip->rm, ent, phandle);
+	if (ent->kind != TPM2_RM_OBJECT) {
+		kfree(ent->blob);
+		ent->blob = NULL;
+		ent->blob_len = 0;
+	}
+	return 0;
+}

@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * TPM 2.0 resource manager: per-space handle table.
+ *
+ * Each /dev/tpmrm open file owns one space, a small list of entities
+ * (objects, sequences, sessions). Objects are known to the client by virtual
+ * handles drawn from a monotonically increasing 24-bit counter, so a stale
+ * handle never names a newer object; sessions are known by their real TPM
+ * handle. The table never talks to the TPM; the caller holds the chip's
+ * tpm_mutex.
+ */
+
+#include <linux/kernel.h>
+#include <linux/slab.h>
+#include <kunit/visibility.h>
+#include "tpm2-rm.h"
+
+/**
+ * tpm2_rm_space_init() - set up an empty handle table
+ * @space:	the space
+ */
+void tpm2_rm_space_init(struct tpm2_rm_space *space)
+{
+	INIT_LIST_HEAD(&space->entities);
+	space->next_vhandle = 0;
+	space->nr_objects = 0;
+	space->nr_sessions = 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_space_init);
+
+/**
+ * tpm2_rm_table_find() - find the entity a client handle names
+ * @space:	the space
+ * @vhandle:	virtual object handle or session handle
+ *
+ * Return: the entity, or NULL if the space does not own @vhandle.
+ */
+struct tpm2_rm_entity *tpm2_rm_table_find(const struct tpm2_rm_space *space,
+					  u32 vhandle)
+{
+	struct tpm2_rm_entity *ent;
+
+	list_for_each_entry(ent, &space->entities, space_node)
+		if (ent->vhandle == vhandle)
+			return ent;
+	return NULL;
+}
+EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_table_find);
+
+/**
+ * tpm2_rm_table_alloc_vhandle() - next free virtual object handle
+ * @space:	the space
+ *
+ * The counter wraps at 24 bits and skips handles still in use. The table
+ * holds far fewer than 2^24 entries, so a free handle always exists.
+ *
+ * Return: a transient handle (0x80xxxxxx) not used by @space.
+ */
+u32 tpm2_rm_table_alloc_vhandle(struct tpm2_rm_space *space)
+{
+	u32 vhandle;
+
+	do {
+		vhandle = (TPM2_RM_HT_TRANSIENT << 24) |
+			  (space->next_vhandle & TPM2_RM_VHANDLE_MASK);
+		space->next_vhandle = (space->next_vhandle + 1) &
+				      TPM2_RM_VHANDLE_MASK;
+	} while (tpm2_rm_table_find(space, vhandle));
+
+	return vhandle;
+}
+EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_table_alloc_vhandle);
+
+/**
+ * tpm2_rm_entity_alloc() - allocate an entity that is not in any table
+ * @kind:	&enum tpm2_rm_kind
+ *
+ * Return: the entity, or NULL when out of memory.
+ */
+struct tpm2_rm_entity *tpm2_rm_entity_alloc(enum tpm2_rm_kind kind)
+{
+	struct tpm2_rm_entity *ent = kzalloc(sizeof(*ent), GFP_KERNEL);
+
+	if (!ent)
+		return NULL;
+	INIT_LIST_HEAD(&ent->space_node);
+	INIT_LIST_HEAD(&ent->lru_node);
+	ent->kind = kind;
+	return ent;
+}
+EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_entity_alloc);
+
+/**
+ * tpm2_rm_entity_free() - free an entity that is in no table and not resident
+ * @ent:	the entity, may be NULL
+ */
+void tpm2_rm_entity_free(struct tpm2_rm_entity *ent)
+{
+	if (!ent)
+		return;
+	WARN_ON(ent->resident);
+	kfree(ent->blob);
+	kfree(ent);
+}
+EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_entity_free);
+
+/**
+ * tpm2_rm_table_insert() - add an entity to a space
+ * @space:	the space
+ * @ent:	entity with @ent->vhandle set
+ */
+void tpm2_rm_table_insert(struct tpm2_rm_space *space,
+			  struct tpm2_rm_entity *ent)
+{
+	ent->space = space;
+	list_add_tail(&ent->space_node, &space->entities);
+	if (ent->kind == TPM2_RM_SESSION)
+		space->nr_sessions++;
+	else
+		space->nr_objects++;
+}
+EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_table_insert);
+
+/**
+ * tpm2_rm_table_remove() - take an entity out of its space
+ * @ent:	the entity; the caller frees it
+ */
+void tpm2_rm_table_remove(struct tpm2_rm_entity *ent)
+{
+	struct tpm2_rm_space *space = ent->space;
+
+	list_del_init(&ent->space_node);
+	if (ent->kind == TPM2_RM_SESSION)
+		space->nr_sessions--;
+	else
+		space->nr_objects--;
+	ent->space = NULL;
+}
+EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_table_remove);
+
+/*
+ * Does @ent show up when the client lists the handle range of @property?
+ * Transient: the space's objects. 0x02 (loaded sessions): sessions the
+ * client did not save. 0x03 (saved sessions): sessions the client saved.
+ */
+static bool tpm2_rm_in_range(const struct tpm2_rm_entity *ent, u8 range)
+{
+	switch (range) {
+	case TPM2_RM_HT_TRANSIENT:
+		return ent->kind != TPM2_RM_SESSION;
+	case TPM2_RM_HT_HMAC_SESSION:
+		return ent->kind == TPM2_RM_SESSION && !ent->handed_out &&
+		       !ent->lost;
+	case TPM2_RM_HT_POLICY_SESSION:
+		return ent->kind == TPM2_RM_SESSION && ent->handed_out;
+	default:
+		return false;
+	}
+}
+
+/*
+ * Listing order: objects by virtual handle; sessions by their low 24 bits,
+ * the TPM's session index, which HMAC (0x02) and policy (0x03) sessions
+ * share.
+ */
+static u32 tpm2_rm_list_key(u32 handle, u8 range)
+{
+	return range == TPM2_RM_HT_TRANSIENT ? handle :
+	       handle & TPM2_RM_VHANDLE_MASK;
+}
+
+/**
+ * tpm2_rm_table_next() - first listed handle at or above @min
+ * @space:	the space
+ * @range:	handle type asked for: 0x80, 0x02 or 0x03
+ * @min:	lower bound; for session ranges only its low 24 bits count
+ *
+ * Return: the handle, or 0 if there is none.
+ */
+u32 tpm2_rm_table_next(const struct tpm2_rm_space *space, u8 range, u32 min)
+{
+	const struct tpm2_rm_entity *ent;
+	u32 key, best = 0, best_key = 0;
+
+	min = tpm2_rm_list_key(min, range);
+	list_for_each_entry(ent, &space->entities, space_node) {
+		if (!tpm2_rm_in_range(ent, range))
+			continue;
+		key = tpm2_rm_list_key(ent->vhandle, range);
+		if (key < min || (best && key >= best_key))
+			continue;
+		best = ent->vhandle;
+		best_key = key;
+	}
+	return best;
+}
+EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_table_next);

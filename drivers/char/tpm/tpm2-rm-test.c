@@ -1,0 +1,736 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit tests for the TPM 2.0 resource manager.
+ *
+ * The pure parts are tested table-driven: command header and authorization
+ * area parsing (truncated and overlong areas, too many sessions), the
+ * GetCapability(TPM_CAP_HANDLES) rewrite with moreData, the eviction choice
+ * and virtual handle allocation. A small fake TPM behind a fake chip then
+ * drives whole commands through tpm2_rm_transmit() to check handle-area and
+ * response-handle mapping, session ownership and the number of TPM commands
+ * lazy residency costs. No real TPM is needed.
+ */
+
+#include <kunit/test.h>
+#include <linux/slab.h>
+#include <linux/tpm.h>
+#include <asm/unaligned.h>
+#include "tpm.h"
+#include "tpm2-rm.h"
+
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+
+#define RM(rc)		(TSS2_RESMGR_TPM_RC_LAYER | (rc))
+#define CC_SIGN		0x015D
+#define ATTR(cc, nh, rh) ((cc) | ((nh) << TPM2_CC_ATTR_CHANDLES) | \
+			  ((rh) << TPM2_CC_ATTR_RHANDLE))
+
+/* Build a command: header, handles, sessions (empty nonce and hmac). */
+static size_t build_cmd(u8 *buf, u16 tag, u32 cc, const u32 *handles,
+			unsigned int nh, const u32 *sess, const u8 *sattrs,
+			unsigned int ns, unsigned int nparams)
+{
+	size_t off = TPM_HEADER_SIZE;
+	unsigned int i;
+
+	put_unaligned_be16(tag, &buf[0]);
+	put_unaligned_be32(cc, &buf[6]);
+	for (i = 0; i < nh; i++, off += 4)
+		put_unaligned_be32(handles[i], &buf[off]);
+	if (tag == TPM2_ST_SESSIONS) {
+		put_unaligned_be32(9 * ns, &buf[off]);
+		off += 4;
+		for (i = 0; i < ns; i++, off += 9) {
+			put_unaligned_be32(sess[i], &buf[off]);
+			put_unaligned_be16(0, &buf[off + 4]);
+			buf[off + 6] = sattrs ? sattrs[i] : 1;
+			put_unaligned_be16(0, &buf[off + 7]);
+		}
+	}
+	memset(&buf[off], 0, nparams);
+	off += nparams;
+	put_unaligned_be32(off, &buf[2]);
+	return off;
+}
+
+/* ---- header and authorization area parsing ---- */
+
+struct parse_case {
+	const char *name;
+	u16 tag;
+	u8 nh_attr;		/* cHandles in TPMA_CC */
+	u8 nh_buf;		/* handles actually present */
+	u8 ns;			/* sessions present */
+	s8 auth_delta;		/* added to the correct authorizationSize */
+	s8 size_delta;		/* added to the header size field */
+	u8 cut;			/* bytes cut off the end of the buffer */
+	u8 nparams;
+	u32 rc;
+	u8 nr_auths;
+};
+
+static const struct parse_case parse_cases[] = {
+	{ "no sessions, no handles", TPM2_ST_NO_SESSIONS, 0, 0, 0, 0, 0, 0,
+	  2, 0, 0 },
+	{ "two handles, one session", TPM2_ST_SESSIONS, 2, 2, 1, 0, 0, 0, 4,
+	  0, 1 },
+	{ "three sessions", TPM2_ST_SESSIONS, 1, 1, 3, 0, 0, 0, 0, 0, 3 },
+	{ "four sessions", TPM2_ST_SESSIONS, 1, 1, 4, 0, 0, 0, 0,
+	  RM(TPM2_RM_RC_AUTHSIZE), 0 },
+	{ "shorter than a header", TPM2_ST_NO_SESSIONS, 0, 0, 0, 0, 0, 1, 0,
+	  RM(TPM2_RM_RC_COMMAND_SIZE), 0 },
+	{ "size field disagrees", TPM2_ST_NO_SESSIONS, 0, 0, 0, 0, 1, 0, 2,
+	  RM(TPM2_RM_RC_COMMAND_SIZE), 0 },
+	{ "handle area truncated", TPM2_ST_NO_SESSIONS, 2, 1, 0, 0, 0, 0, 0,
+	  RM(TPM2_RM_RC_COMMAND_SIZE), 0 },
+	{ "bad tag", 0x00C1, 0, 0, 0, 0, 0, 0, 0,
+	  RM(TPM2_RM_RC_BAD_TAG), 0 },
+	{ "auth size past the end", TPM2_ST_SESSIONS, 0, 0, 1, 4, 0, 0, 0,
+	  RM(TPM2_RM_RC_AUTHSIZE), 0 },
+	{ "auth size short of a session", TPM2_ST_SESSIONS, 0, 0, 1, -1, 0, 0,
+	  4, RM(TPM2_RM_RC_AUTHSIZE), 0 },
+	{ "auth size overlong inside params", TPM2_ST_SESSIONS, 0, 0, 1, 3,
+	  0, 0, 4, RM(TPM2_RM_RC_AUTHSIZE), 0 },
+	{ "auth size missing", TPM2_ST_SESSIONS, 1, 1, 0, 0, 0, 0, 0,
+	  RM(TPM2_RM_RC_AUTHSIZE), 0 },
+	{ "session count past the end", TPM2_ST_SESSIONS, 0, 0, 2, 8, 0, 0, 8,
+	  RM(TPM2_RM_RC_AUTHSIZE), 0 },
+};
+
+static void parse_case_desc(const struct parse_case *c, char *desc)
+{
+	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(parse, parse_cases, parse_case_desc);
+
+static void tpm2_rm_test_parse(struct kunit *test)
+{
+	const struct parse_case *c = test->param_value;
+	u32 handles[3] = { 0x80000000, 0x80000001, 0x80000002 };
+	u32 sess[4] = { TPM2_RS_PW, TPM2_RS_PW, TPM2_RS_PW, TPM2_RS_PW };
+	struct tpm2_rm_cmd cmd;
+	size_t len, auth_off;
+	u8 *buf;
+
+	buf = kunit_kzalloc(test, 256, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	len = build_cmd(buf, c->tag, CC_SIGN, handles, c->nh_buf, sess, NULL,
+			c->tag == TPM2_ST_SESSIONS ? c->ns : 0, c->nparams);
+	if (c->tag == TPM2_ST_SESSIONS && c->ns == 0) {
+		/* drop the authorizationSize field itself */
+		len -= 4;
+		put_unaligned_be32(len, &buf[2]);
+	}
+	auth_off = TPM_HEADER_SIZE + 4 * c->nh_buf;
+	if (c->auth_delta)
+		put_unaligned_be32(9 * c->ns + c->auth_delta, &buf[auth_off]);
+	if (c->size_delta)
+		put_unaligned_be32(len + c->size_delta, &buf[2]);
+	if (c->cut)
+		len = TPM_HEADER_SIZE - c->cut;
+
+	KUNIT_EXPECT_EQ(test, tpm2_rm_cmd_parse(buf, len,
+						ATTR(CC_SIGN, c->nh_attr, 0),
+						&cmd), c->rc);
+	if (!c->rc) {
+		KUNIT_EXPECT_EQ(test, cmd.nr_auths, c->nr_auths);
+		KUNIT_EXPECT_EQ(test, cmd.nr_handles, c->nh_attr);
+		KUNIT_EXPECT_EQ(test, cmd.param_off, (u32)(len - c->nparams));
+	}
+}
+
+static void tpm2_rm_test_find_cc(struct kunit *test)
+{
+	const u32 tbl[] = { ATTR(0x131, 1, 1), 0x20000000 | 0x1000 };
+	u32 attrs = 0;
+
+	KUNIT_EXPECT_TRUE(test, tpm2_rm_find_cc_attrs(tbl, 2, 0x131, &attrs));
+	KUNIT_EXPECT_EQ(test, attrs, tbl[0]);
+	KUNIT_EXPECT_TRUE(test, tpm2_rm_find_cc_attrs(tbl, 2, 0x20001000,
+						      &attrs));
+	KUNIT_EXPECT_FALSE(test, tpm2_rm_find_cc_attrs(tbl, 2, 0x1000,
+						       &attrs));
+	KUNIT_EXPECT_FALSE(test, tpm2_rm_find_cc_attrs(tbl, 2, 0x11E,
+						       &attrs));
+	KUNIT_EXPECT_EQ(test, tpm2_rm_handle_error(0), 0xB018Bu);
+	KUNIT_EXPECT_EQ(test, tpm2_rm_session_error(1), 0xB0A8Bu);
+}
+
+static struct kunit_case tpm2_rm_cmd_cases[] = {
+	KUNIT_CASE_PARAM(tpm2_rm_test_parse, parse_gen_params),
+	KUNIT_CASE(tpm2_rm_test_find_cc),
+	{}
+};
+
+static struct kunit_suite tpm2_rm_cmd_suite = {
+	.name = "tpm2_rm_cmd_test",
+	.test_cases = tpm2_rm_cmd_cases,
+};
+
+/* ---- handle table and capability rewrite ---- */
+
+struct ent_desc {
+	u32 vhandle;
+	u8 kind;
+	bool handed_out;
+};
+
+static const struct ent_desc cap_table[] = {
+	{ 0x80000003, TPM2_RM_OBJECT },
+	{ 0x80000001, TPM2_RM_OBJECT },
+	{ 0x80000002, TPM2_RM_SEQUENCE },
+	{ 0x02000005, TPM2_RM_SESSION },
+	{ 0x03000001, TPM2_RM_SESSION },
+	{ 0x02000007, TPM2_RM_SESSION, true },
+};
+
+struct cap_case {
+	const char *name;
+	u32 property;
+	u32 count;
+	u8 more;
+	u32 nr;
+	u32 handles[4];
+};
+
+static const struct cap_case cap_cases[] = {
+	{ "all transient", 0x80000000, 10, 0, 3,
+	  { 0x80000001, 0x80000002, 0x80000003 } },
+	{ "transient count 1", 0x80000000, 1, 1, 1, { 0x80000001 } },
+	{ "transient from the middle", 0x80000002, 1, 1, 1, { 0x80000002 } },
+	{ "transient last", 0x80000003, 1, 0, 1, { 0x80000003 } },
+	{ "transient past the end", 0x80000004, 5, 0, 0, {} },
+	{ "transient count 0", 0x80000000, 0, 1, 0, {} },
+	{ "loaded sessions", 0x02000000, 8, 0, 2, { 0x03000001, 0x02000005 } },
+	{ "loaded sessions count 1", 0x02000000, 1, 1, 1, { 0x03000001 } },
+	{ "loaded sessions from index 2", 0x02000002, 8, 0, 1, { 0x02000005 } },
+	{ "saved sessions", 0x03000000, 8, 0, 1, { 0x02000007 } },
+};
+
+static void cap_case_desc(const struct cap_case *c, char *desc)
+{
+	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(cap, cap_cases, cap_case_desc);
+
+static void fill_space(struct kunit *test, struct tpm2_rm_space *space,
+		       const struct ent_desc *d, unsigned int n)
+{
+	struct tpm2_rm_entity *ent;
+	unsigned int i;
+
+	tpm2_rm_space_init(space);
+	for (i = 0; i < n; i++) {
+		ent = kunit_kzalloc(test, sizeof(*ent), GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, ent);
+		INIT_LIST_HEAD(&ent->lru_node);
+		ent->vhandle = d[i].vhandle;
+		ent->kind = d[i].kind;
+		ent->handed_out = d[i].handed_out;
+		tpm2_rm_table_insert(space, ent);
+	}
+}
+
+static void tpm2_rm_test_cap(struct kunit *test)
+{
+	const struct cap_case *c = test->param_value;
+	struct tpm2_rm_space space;
+	u32 i, len;
+	u8 *buf;
+
+	buf = kunit_kzalloc(test, TPM_BUFSIZE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	fill_space(test, &space, cap_table, ARRAY_SIZE(cap_table));
+	len = tpm2_rm_cap_build(&space, c->property, c->count, buf,
+				TPM_BUFSIZE);
+	KUNIT_EXPECT_EQ(test, len, TPM_HEADER_SIZE + 9 + 4 * c->nr);
+	KUNIT_EXPECT_EQ(test, get_unaligned_be32(&buf[2]), len);
+	KUNIT_EXPECT_EQ(test, get_unaligned_be32(&buf[6]), 0u);
+	KUNIT_EXPECT_EQ(test, buf[TPM_HEADER_SIZE], c->more);
+	KUNIT_EXPECT_EQ(test, get_unaligned_be32(&buf[TPM_HEADER_SIZE + 1]),
+			(u32)TPM2_CAP_HANDLES);
+	KUNIT_ASSERT_EQ(test, get_unaligned_be32(&buf[TPM_HEADER_SIZE + 5]),
+			c->nr);
+	for (i = 0; i < c->nr; i++)
+		KUNIT_EXPECT_EQ(test,
+				get_unaligned_be32(&buf[TPM_HEADER_SIZE + 9 +
+							4 * i]),
+				c->handles[i]);
+}
+
+static void tpm2_rm_test_vhandles(struct kunit *test)
+{
+	static const struct ent_desc used[] = {
+		{ 0x80000001, TPM2_RM_OBJECT },
+		{ 0x80FFFFFF, TPM2_RM_OBJECT },
+	};
+	struct tpm2_rm_space space;
+
+	fill_space(test, &space, used, ARRAY_SIZE(used));
+	KUNIT_EXPECT_EQ(test, tpm2_rm_table_alloc_vhandle(&space), 0x80000000u);
+	KUNIT_EXPECT_EQ(test, tpm2_rm_table_alloc_vhandle(&space), 0x80000002u);
+	space.next_vhandle = 0xFFFFFE;
+	KUNIT_EXPECT_EQ(test, tpm2_rm_table_alloc_vhandle(&space), 0x80FFFFFEu);
+	/* 0x80FFFFFF is in use, the counter wraps to 0, 1 is in use */
+	KUNIT_EXPECT_EQ(test, tpm2_rm_table_alloc_vhandle(&space), 0x80000000u);
+	KUNIT_EXPECT_EQ(test, tpm2_rm_table_alloc_vhandle(&space), 0x80000002u);
+	KUNIT_EXPECT_PTR_EQ(test, tpm2_rm_table_find(&space, 0x80FFFFFF),
+			    list_last_entry(&space.entities,
+					    struct tpm2_rm_entity, space_node));
+	KUNIT_EXPECT_NULL(test, tpm2_rm_table_find(&space, 0x80000002));
+}
+
+static struct kunit_case tpm2_rm_table_cases[] = {
+	KUNIT_CASE_PARAM(tpm2_rm_test_cap, cap_gen_params),
+	KUNIT_CASE(tpm2_rm_test_vhandles),
+	{}
+};
+
+static struct kunit_suite tpm2_rm_table_suite = {
+	.name = "tpm2_rm_table_test",
+	.test_cases = tpm2_rm_table_cases,
+};
+
+/* ---- eviction choice ---- */
+
+struct victim_case {
+	const char *name;
+	u8 kinds[4];		/* LRU order, least recent first */
+	bool pinned[4];
+	unsigned int nr;
+	bool session;
+	int victim;		/* index, -1 for none */
+};
+
+static const struct victim_case victim_cases[] = {
+	{ "oldest object", { TPM2_RM_OBJECT, TPM2_RM_OBJECT }, {}, 2, false,
+	  0 },
+	{ "skip pinned", { TPM2_RM_OBJECT, TPM2_RM_OBJECT }, { true }, 2,
+	  false, 1 },
+	{ "all pinned", { TPM2_RM_OBJECT, TPM2_RM_OBJECT }, { true, true }, 2,
+	  false, -1 },
+	{ "sequence is an object", { TPM2_RM_SESSION, TPM2_RM_SEQUENCE }, {},
+	  2, false, 1 },
+	{ "session class only", { TPM2_RM_OBJECT, TPM2_RM_SESSION,
+	  TPM2_RM_SESSION }, { false, true }, 3, true, 2 },
+	{ "no session resident", { TPM2_RM_OBJECT }, {}, 1, true, -1 },
+};
+
+static void victim_case_desc(const struct victim_case *c, char *desc)
+{
+	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(victim, victim_cases, victim_case_desc);
+
+static void tpm2_rm_test_victim(struct kunit *test)
+{
+	const struct victim_case *c = test->param_value;
+	struct tpm2_rm_entity *ents[4];
+	struct tpm2_rm_chip rm = { };
+	unsigned int i;
+
+	INIT_LIST_HEAD(&rm.lru);
+	rm.object_slots = 3;
+	rm.session_slots = 3;
+	for (i = 0; i < c->nr; i++) {
+		ents[i] = kunit_kzalloc(test, sizeof(*ents[i]), GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, ents[i]);
+		ents[i]->kind = c->kinds[i];
+		ents[i]->pinned = c->pinned[i];
+		tpm2_rm_resident_add(&rm, ents[i], 0x80000000 + i);
+	}
+	KUNIT_EXPECT_PTR_EQ(test, tpm2_rm_resident_victim(&rm, c->session),
+			    c->victim < 0 ? NULL : ents[c->victim]);
+	if (c->nr) {
+		/* touching moves the entity to the most recent end */
+		tpm2_rm_resident_touch(&rm, ents[0]);
+		KUNIT_EXPECT_PTR_EQ(test,
+				    list_last_entry(&rm.lru,
+						    struct tpm2_rm_entity,
+						    lru_node),
+				    ents[0]);
+	}
+}
+
+static void tpm2_rm_test_full(struct kunit *test)
+{
+	struct tpm2_rm_entity ents[3] = { };
+	struct tpm2_rm_chip rm = { .object_slots = 2, .session_slots = 1 };
+	unsigned int i;
+
+	INIT_LIST_HEAD(&rm.lru);
+	KUNIT_EXPECT_FALSE(test, tpm2_rm_resident_full(&rm, false));
+	for (i = 0; i < 2; i++)
+		tpm2_rm_resident_add(&rm, &ents[i], i);
+	KUNIT_EXPECT_TRUE(test, tpm2_rm_resident_full(&rm, false));
+	KUNIT_EXPECT_FALSE(test, tpm2_rm_resident_full(&rm, true));
+	ents[2].kind = TPM2_RM_SESSION;
+	tpm2_rm_resident_add(&rm, &ents[2], 0x02000000);
+	KUNIT_EXPECT_TRUE(test, tpm2_rm_resident_full(&rm, true));
+	tpm2_rm_resident_del(&rm, &ents[0]);
+	KUNIT_EXPECT_FALSE(test, tpm2_rm_resident_full(&rm, false));
+	KUNIT_EXPECT_EQ(test, rm.nr_objects, 1u);
+	KUNIT_EXPECT_EQ(test, rm.nr_sessions, 1u);
+}
+
+static struct kunit_case tpm2_rm_evict_cases[] = {
+	KUNIT_CASE_PARAM(tpm2_rm_test_victim, victim_gen_params),
+	KUNIT_CASE(tpm2_rm_test_full),
+	{}
+};
+
+static struct kunit_suite tpm2_rm_evict_suite = {
+	.name = "tpm2_rm_evict_test",
+	.test_cases = tpm2_rm_evict_cases,
+};
+
+/* ---- whole commands against a fake TPM ---- */
+
+struct fake_tpm {
+	u8 rsp[TPM_BUFSIZE];
+	size_t rsp_len;
+	u32 next_object;
+	u32 next_session;
+	unsigned int nr_sent;
+	u32 last_cc;
+	u32 last_handle;
+};
+
+static struct fake_tpm *fake;
+
+static const u32 fake_attrs[] = {
+	ATTR(TPM2_CC_CREATE_PRIMARY, 1, 1),
+	ATTR(TPM2_CC_LOAD, 1, 1),
+	ATTR(CC_SIGN, 1, 0),
+	ATTR(TPM2_RM_CC_START_AUTH_SESSION, 2, 1),
+	ATTR(TPM2_CC_CONTEXT_SAVE, 1, 0),
+	ATTR(TPM2_CC_CONTEXT_LOAD, 0, 1),
+	ATTR(TPM2_CC_FLUSH_CONTEXT, 1, 0),
+	ATTR(TPM2_CC_GET_CAPABILITY, 0, 0),
+	ATTR(TPM2_CC_GET_RANDOM, 0, 0),
+};
+
+static size_t fake_answer(const u8 *cmd, size_t len, u8 *rsp)
+{
+	u32 cc = get_unaligned_be32(&cmd[6]);
+	u32 h = len >= 14 ? get_unaligned_be32(&cmd[10]) : 0;
+	size_t n = TPM_HEADER_SIZE;
+
+	switch (cc) {
+	case TPM2_CC_CONTEXT_SAVE:
+		memset(&rsp[n], 0, 22);
+		put_unaligned_be32(tpm2_rm_is_session(h) ? h : 0x80000000,
+				   &rsp[n + 8]);
+		put_unaligned_be16(4, &rsp[n + 16]);
+		n += 22;
+		break;
+	case TPM2_CC_CONTEXT_LOAD:
+		h = get_unaligned_be32(&cmd[10 + 8]);
+		if (!tpm2_rm_is_session(h))
+			h = fake->next_object++;
+		put_unaligned_be32(h, &rsp[n]);
+		n += 4;
+		break;
+	case TPM2_CC_CREATE_PRIMARY:
+	case TPM2_CC_LOAD:
+		put_unaligned_be32(fake->next_object++, &rsp[n]);
+		n += 4;
+		break;
+	case TPM2_RM_CC_START_AUTH_SESSION:
+		put_unaligned_be32(fake->next_session++, &rsp[n]);
+		n += 4;
+		break;
+	}
+	tpm2_rm_rsp_header(rsp, TPM2_ST_NO_SESSIONS, 0);
+	put_unaligned_be32(n, &rsp[2]);
+	return n;
+}
+
+static int fake_send(struct tpm_chip *chip, u8 *buf, size_t len)
+{
+	fake->nr_sent++;
+	fake->last_cc = get_unaligned_be32(&buf[6]);
+	fake->last_handle = len >= 14 ? get_unaligned_be32(&buf[10]) : 0;
+	fake->rsp_len = fake_answer(buf, len, fake->rsp);
+	return 0;
+}
+
+static int fake_recv(struct tpm_chip *chip, u8 *buf, size_t len)
+{
+	memcpy(buf, fake->rsp, fake->rsp_len);
+	return fake->rsp_len;
+}
+
+static const struct tpm_class_ops fake_ops = {
+	.send = fake_send,
+	.recv = fake_recv,
+};
+
+struct fake_env {
+	struct tpm_chip *chip;
+	struct tpm2_rm_space s1, s2;
+	u8 *buf;
+};
+
+static int fake_init(struct kunit *test)
+{
+	struct fake_env *env;
+
+	env = kunit_kzalloc(test, sizeof(*env), GFP_KERNEL);
+	fake = kunit_kzalloc(test, sizeof(*fake), GFP_KERNEL);
+	if (!env || !fake)
+		return -ENOMEM;
+	env->chip = kunit_kzalloc(test, sizeof(*env->chip), GFP_KERNEL);
+	env->buf = kunit_kzalloc(test, TPM_BUFSIZE, GFP_KERNEL);
+	if (!env->chip || !env->buf || tpm2_rm_chip_init(env->chip))
+		return -ENOMEM;
+	env->chip->ops = &fake_ops;
+	env->chip->flags = TPM_CHIP_FLAG_TPM2 | TPM_CHIP_FLAG_IRQ;
+	env->chip->cc_attrs_tbl = (u32 *)fake_attrs;
+	env->chip->nr_commands = ARRAY_SIZE(fake_attrs);
+	env->chip->rm->props_known = true;
+	mutex_init(&env->chip->tpm_mutex);
+	tpm2_rm_space_init(&env->s1);
+	tpm2_rm_space_init(&env->s2);
+	fake->next_object = 0x80000100;
+	fake->next_session = 0x02000000;
+	test->priv = env;
+	return 0;
+}
+
+static void fake_exit(struct kunit *test)
+{
+	struct fake_env *env = test->priv;
+
+	tpm2_rm_space_del(env->chip, &env->s1, true);
+	tpm2_rm_space_del(env->chip, &env->s2, true);
+	KUNIT_EXPECT_TRUE(test, list_empty(&env->chip->rm->lru));
+	tpm2_rm_chip_free(env->chip);
+}
+
+/* Run one command; returns the response code, *rh the response handle. */
+static u32 run(struct kunit *test, struct tpm2_rm_space *space, u32 cc,
+	       const u32 *h, unsigned int nh, const u32 *sess, const u8 *sa,
+	       unsigned int ns, u32 *rh)
+{
+	struct fake_env *env = test->priv;
+	u16 tag = ns ? TPM2_ST_SESSIONS : TPM2_ST_NO_SESSIONS;
+	size_t len;
+	ssize_t ret;
+
+	len = build_cmd(env->buf, tag, cc, h, nh, sess, sa, ns, 4);
+	ret = tpm2_rm_transmit(env->chip, space, env->buf, TPM_BUFSIZE, len);
+	KUNIT_ASSERT_GE(test, ret, (ssize_t)TPM_HEADER_SIZE);
+	if (rh && ret >= TPM_HEADER_SIZE + 4)
+		*rh = get_unaligned_be32(&env->buf[TPM_HEADER_SIZE]);
+	return get_unaligned_be32(&env->buf[6]);
+}
+
+static u32 create_primary(struct kunit *test, struct tpm2_rm_space *space)
+{
+	const u32 owner = 0x40000001, pw = TPM2_RS_PW;
+	u32 vh = 0;
+
+	KUNIT_EXPECT_EQ(test, run(test, space, TPM2_CC_CREATE_PRIMARY, &owner,
+				  1, &pw, NULL, 1, &vh), 0u);
+	return vh;
+}
+
+static u32 start_session(struct kunit *test, struct tpm2_rm_space *space)
+{
+	const u32 h[2] = { 0x40000007, 0x40000007 };
+	u32 sh = 0;
+
+	KUNIT_EXPECT_EQ(test, run(test, space, TPM2_RM_CC_START_AUTH_SESSION,
+				  h, 2, NULL, NULL, 0, &sh), 0u);
+	return sh;
+}
+
+static void tpm2_rm_test_sign_loop(struct kunit *test)
+{
+	struct fake_env *env = test->priv;
+	u32 key, sess;
+	unsigned int i, before;
+
+	key = create_primary(test, &env->s1);
+	KUNIT_EXPECT_EQ(test, key, 0x80000000u);
+	sess = start_session(test, &env->s1);
+	KUNIT_EXPECT_EQ(test, sess, 0x02000000u);
+	before = fake->nr_sent;
+	for (i = 0; i < 10; i++) {
+		KUNIT_EXPECT_EQ(test, run(test, &env->s1, CC_SIGN, &key, 1,
+					  &sess, NULL, 1, NULL), 0u);
+		/* the virtual handle was replaced by the TPM's */
+		KUNIT_EXPECT_EQ(test, fake->last_handle, 0x80000100u);
+	}
+	KUNIT_EXPECT_EQ(test, fake->nr_sent - before, 10u);
+	KUNIT_EXPECT_EQ(test, env->chip->rm->stats.context_loads, 0ul);
+}
+
+static void tpm2_rm_test_eviction(struct kunit *test)
+{
+	struct fake_env *env = test->priv;
+	struct tpm2_rm_stats *st = &env->chip->rm->stats;
+	u32 k[4];
+	unsigned int i;
+
+	for (i = 0; i < 4; i++)
+		k[i] = create_primary(test, &env->s1);
+	/* the fourth key pushed out the first: ContextSave + FlushContext */
+	KUNIT_EXPECT_EQ(test, st->context_saves, 1ul);
+	KUNIT_EXPECT_EQ(test, st->flushes, 1ul);
+	KUNIT_EXPECT_EQ(test, env->chip->rm->nr_objects, 3u);
+	/* using k[0] evicts k[1] (save + flush) and loads k[0] */
+	KUNIT_EXPECT_EQ(test, run(test, &env->s1, CC_SIGN, &k[0], 1, NULL,
+				  NULL, 0, NULL), 0u);
+	KUNIT_EXPECT_EQ(test, st->context_loads, 1ul);
+	KUNIT_EXPECT_EQ(test, st->context_saves, 2ul);
+	/* k[1] back evicts k[2]; k[0] is evicted later by flush alone */
+	run(test, &env->s1, CC_SIGN, &k[1], 1, NULL, NULL, 0, NULL);
+	run(test, &env->s1, CC_SIGN, &k[2], 1, NULL, NULL, 0, NULL);
+	KUNIT_EXPECT_EQ(test, st->context_saves, 4ul);
+	run(test, &env->s1, CC_SIGN, &k[3], 1, NULL, NULL, 0, NULL);
+	KUNIT_EXPECT_EQ(test, st->context_saves, 4ul);
+	KUNIT_EXPECT_EQ(test, st->evictions, 5ul);
+	/* a second use of a resident key adds nothing */
+	i = fake->nr_sent;
+	run(test, &env->s1, CC_SIGN, &k[3], 1, NULL, NULL, 0, NULL);
+	KUNIT_EXPECT_EQ(test, fake->nr_sent, i + 1);
+}
+
+static void tpm2_rm_test_ownership(struct kunit *test)
+{
+	struct fake_env *env = test->priv;
+	const u32 pw = TPM2_RS_PW;
+	u32 key, sess, sent;
+
+	key = create_primary(test, &env->s1);
+	sess = start_session(test, &env->s1);
+	KUNIT_EXPECT_EQ(test, run(test, &env->s2, CC_SIGN, &key, 1, NULL,
+				  NULL, 0, NULL), 0xB018Bu);
+	KUNIT_EXPECT_EQ(test, run(test, &env->s2, CC_SIGN, &key, 1, &sess,
+				  NULL, 1, NULL), 0xB018Bu);
+	key = create_primary(test, &env->s2);
+	sent = fake->nr_sent;
+	KUNIT_EXPECT_EQ(test, run(test, &env->s2, CC_SIGN, &key, 1, &sess,
+				  NULL, 1, NULL), 0xB098Bu);
+	KUNIT_EXPECT_EQ(test, run(test, &env->s2, CC_SIGN, &key, 1, &pw,
+				  NULL, 1, NULL), 0u);
+	KUNIT_EXPECT_EQ(test, run(test, &env->s2, 0x11E, NULL, 0, NULL, NULL,
+				  0, NULL), RM(TPM2_RC_COMMAND_CODE));
+	KUNIT_EXPECT_EQ(test, fake->nr_sent, sent + 1);
+}
+
+static void tpm2_rm_test_session_lifetime(struct kunit *test)
+{
+	struct fake_env *env = test->priv;
+	const u8 no_continue = 0;
+	u32 key, sess;
+	size_t len;
+
+	key = create_primary(test, &env->s1);
+	sess = start_session(test, &env->s1);
+	KUNIT_EXPECT_EQ(test, run(test, &env->s1, CC_SIGN, &key, 1, &sess,
+				  &no_continue, 1, NULL), 0u);
+	KUNIT_EXPECT_EQ(test, env->s1.nr_sessions, 0u);
+	KUNIT_EXPECT_EQ(test, run(test, &env->s1, CC_SIGN, &key, 1, &sess,
+				  NULL, 1, NULL), 0xB098Bu);
+
+	/* a saved session comes back only to its own space */
+	sess = start_session(test, &env->s1);
+	KUNIT_EXPECT_EQ(test, run(test, &env->s1, TPM2_CC_CONTEXT_SAVE, &sess,
+				  1, NULL, NULL, 0, NULL), 0u);
+	KUNIT_EXPECT_EQ(test, env->chip->rm->nr_sessions, 0u);
+	len = get_unaligned_be32(&env->buf[2]) - TPM_HEADER_SIZE;
+	build_cmd(env->buf, TPM2_ST_NO_SESSIONS, TPM2_CC_CONTEXT_LOAD, NULL, 0,
+		  NULL, NULL, 0, 0);
+	put_unaligned_be32(TPM_HEADER_SIZE + len, &env->buf[2]);
+	KUNIT_EXPECT_EQ(test, tpm2_rm_transmit(env->chip, &env->s2, env->buf,
+					       TPM_BUFSIZE,
+					       TPM_HEADER_SIZE + len),
+			(ssize_t)TPM_HEADER_SIZE);
+	KUNIT_EXPECT_EQ(test, get_unaligned_be32(&env->buf[6]), 0xB01CBu);
+
+	/* once s1 is closed the saved session is an orphan s2 may load */
+	tpm2_rm_space_del(env->chip, &env->s1, true);
+	KUNIT_EXPECT_EQ(test, env->chip->rm->orphans.nr_sessions, 1u);
+	build_cmd(env->buf, TPM2_ST_NO_SESSIONS, TPM2_CC_CONTEXT_LOAD, NULL, 0,
+		  NULL, NULL, 0, 0);
+	put_unaligned_be32(TPM_HEADER_SIZE + len, &env->buf[2]);
+	KUNIT_EXPECT_EQ(test, tpm2_rm_transmit(env->chip, &env->s2, env->buf,
+					       TPM_BUFSIZE,
+					       TPM_HEADER_SIZE + len),
+			(ssize_t)TPM_HEADER_SIZE + 4);
+	KUNIT_EXPECT_EQ(test, get_unaligned_be32(&env->buf[6]), 0u);
+	KUNIT_EXPECT_EQ(test, get_unaligned_be32(&env->buf[10]), sess);
+	KUNIT_EXPECT_EQ(test, env->s2.nr_sessions, 1u);
+	KUNIT_EXPECT_EQ(test, env->chip->rm->nr_sessions, 1u);
+	KUNIT_EXPECT_EQ(test, env->chip->rm->orphans.nr_sessions, 0u);
+}
+
+static void tpm2_rm_test_flush(struct kunit *test)
+{
+	struct fake_env *env = test->priv;
+	u32 k[4], bogus = 0x80123456;
+	unsigned int i;
+
+	for (i = 0; i < 4; i++)
+		k[i] = create_primary(test, &env->s1);
+	i = fake->nr_sent;
+	/* k[0] is not resident: the RM answers without the TPM */
+	KUNIT_EXPECT_EQ(test, run(test, &env->s1, TPM2_CC_FLUSH_CONTEXT, &k[0],
+				  1, NULL, NULL, 0, NULL), 0u);
+	KUNIT_EXPECT_EQ(test, fake->nr_sent, i);
+	KUNIT_EXPECT_EQ(test, run(test, &env->s1, TPM2_CC_FLUSH_CONTEXT, &k[1],
+				  1, NULL, NULL, 0, NULL), 0u);
+	KUNIT_EXPECT_EQ(test, fake->nr_sent, i + 1);
+	KUNIT_EXPECT_EQ(test, env->s1.nr_objects, 2u);
+	build_cmd(env->buf, TPM2_ST_NO_SESSIONS, TPM2_CC_FLUSH_CONTEXT, &bogus,
+		  1, NULL, NULL, 0, 0);
+	KUNIT_EXPECT_EQ(test, tpm2_rm_transmit(env->chip, &env->s1, env->buf,
+					       TPM_BUFSIZE, 14),
+			(ssize_t)-EINVAL);
+	KUNIT_EXPECT_EQ(test, run(test, &env->s1, CC_SIGN, &k[0], 1, NULL,
+				  NULL, 0, NULL), 0xB018Bu);
+}
+
+static void tpm2_rm_test_limits(struct kunit *test)
+{
+	struct fake_env *env = test->priv;
+	unsigned int i;
+
+	for (i = 0; i < 16; i++)
+		create_primary(test, &env->s1);
+	i = fake->nr_sent;
+	KUNIT_EXPECT_EQ(test, run(test, &env->s1, TPM2_CC_CREATE_PRIMARY,
+				  (u32[]){ 0x40000001 }, 1,
+				  (u32[]){ TPM2_RS_PW }, NULL, 1, NULL),
+			RM(TPM2_RM_RC_OBJECT_MEMORY));
+	KUNIT_EXPECT_EQ(test, fake->nr_sent, i);
+}
+
+static struct kunit_case tpm2_rm_transport_cases[] = {
+	KUNIT_CASE(tpm2_rm_test_sign_loop),
+	KUNIT_CASE(tpm2_rm_test_eviction),
+	KUNIT_CASE(tpm2_rm_test_ownership),
+	KUNIT_CASE(tpm2_rm_test_session_lifetime),
+	KUNIT_CASE(tpm2_rm_test_flush),
+	KUNIT_CASE(tpm2_rm_test_limits),
+	{}
+};
+
+static struct kunit_suite tpm2_rm_transport_suite = {
+	.name = "tpm2_rm_transport_test",
+	.init = fake_init,
+	.exit = fake_exit,
+	.test_cases = tpm2_rm_transport_cases,
+};
+
+kunit_test_suites(&tpm2_rm_cmd_suite, &tpm2_rm_table_suite,
+		  &tpm2_rm_evict_suite, &tpm2_rm_transport_suite);
+
+MODULE_DESCRIPTION("KUnit tests for the TPM 2.0 resource manager");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,838 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * TPM 2.0 resource manager: one command through the RM.
+ *
+ * tpm2_rm_transmit() takes a client command of one space through three
+ * steps under the chip's tpm_mutex: prepare (check the command code, map the
+ * handle and authorization areas, load what the command names, check the
+ * space's limits), transmit (with a bounded retry after the TPM ran out of
+ * object or session memory) and commit (record new entities, forget flushed
+ * ones, rewrite the response handle). This file also holds the hooks the rest
+ * of the driver calls so that kernel-internal and raw /dev/tpmN users always
+ * find room in the TPM, and the per-chip sysfs counters.
+ */
+
+#include <linux/kernel.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/tpm.h>
+#include <asm/unaligned.h>
+#include <kunit/visibility.h>
+#include "tpm.h"
+#include "tpm2-rm.h"
+
+static unsigned int tpm2_rm_max_objects = 16;
+module_param_named(rm_max_objects, tpm2_rm_max_objects, uint, 0644);
+MODULE_PARM_DESC(rm_max_objects,
+		 "Transient objects one /dev/tpmrm open file may hold (16)");
+
+static unsigned int tpm2_rm_max_sessions = 8;
+module_param_named(rm_max_sessions, tpm2_rm_max_sessions, uint, 0644);
+MODULE_PARM_DESC(rm_max_sessions,
+		 "Sessions one /dev/tpmrm open file may hold (8)");
+
+#define TPM2_RM_MAX_ENTS	(TPM2_RM_MAX_HANDLES + TPM2_RM_MAX_AUTHS + 1)
+
+/*
+ * struct tpm2_rm_ctx - one command on its way through the RM
+ * @ents:	entities the command names, pinned until the command is done
+ * @forget:	per @ents: the TPM flushed it, drop it from the space
+ * @hents:	per handle-area slot, the entity it names or NULL
+ * @new_ent:	entity for the response handle, allocated before sending
+ * @copy:	the mapped command, kept to re-send after a memory error
+ * @answer:	the RM answers with a header-only response, code @answer_rc
+ */
+struct tpm2_rm_ctx {
+	struct tpm_chip *chip;
+	struct tpm2_rm_space *space;
+	u8 *buf;
+	size_t bufsiz;
+	size_t len;
+	struct tpm2_rm_cmd cmd;
+	struct tpm2_rm_entity *ents[TPM2_RM_MAX_ENTS];
+	bool forget[TPM2_RM_MAX_ENTS];
+	unsigned int nr_ents;
+	struct tpm2_rm_entity *hents[TPM2_RM_MAX_HANDLES];
+	struct tpm2_rm_entity *new_ent;
+	u8 *copy;
+	bool answer;
+	u32 answer_rc;
+};
+
+/**
+ * tpm2_rm_cmd_needs_no_slot() - can a kernel command run beside RM contexts
+ * @cc:	command code
+ *
+ * These commands use no object or session slot, so kernel-internal callers
+ * (IMA, hwrng, sysfs, drivers) send them without evicting anything.
+ *
+ * Return: true if no eviction is needed before @cc.
+ */
+bool tpm2_rm_cmd_needs_no_slot(u32 cc)
+{
+	switch (cc) {
+	case TPM2_CC_GET_RANDOM:
+	case TPM2_CC_PCR_READ:
+	case TPM2_CC_PCR_EXTEND:
+	case TPM2_CC_GET_CAPABILITY:
+	case TPM2_CC_SELF_TEST:
+	case TPM2_CC_STARTUP:
+	case TPM2_CC_SHUTDOWN:
+	case TPM2_RM_CC_SET_LOCALITY:
+		return true;
+	default:
+		return false;
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_cmd_needs_no_slot);
+
+static void tpm2_rm_read_prop(struct tpm_chip *chip, u32 prop, u32 *val,
+			      u32 dflt)
+{
+	u32 v = 0;
+
+	if (tpm2_get_tpm_pt(chip, prop, &v, NULL) || !v)
+		v = dflt;
+	*val = v;
+}
+
+/* Learn the slot counts once per chip, at the first RM command. */
+static void tpm2_rm_read_props(struct tpm_chip *chip)
+{
+	struct tpm2_rm_chip *rm = chip->rm;
+
+	if (rm->props_known)
+		return;
+	tpm2_rm_read_prop(chip, TPM2_RM_PT_HR_TRANSIENT_MIN,
+			  &rm->object_slots, 3);
+	tpm2_rm_read_prop(chip, TPM2_RM_PT_HR_LOADED_MIN,
+			  &rm->session_slots, 3);
+	tpm2_rm_read_prop(chip, TPM2_RM_PT_ACTIVE_SESSIONS_MAX,
+			  &rm->active_sessions, 64);
+	tpm2_rm_read_prop(chip, TPM2_RM_PT_CONTEXT_GAP_MAX,
+			  &rm->context_gap, 0xffff);
+	tpm2_rm_read_prop(chip, TPM2_RM_PT_MAX_OBJECT_CONTEXT,
+			  &rm->max_object_context, TPM_BUFSIZE);
+	tpm2_rm_read_prop(chip, TPM2_RM_PT_MAX_SESSION_CONTEXT,
+			  &rm->max_session_context, TPM_BUFSIZE);
+	rm->props_known = true;
+}
+
+static void tpm2_rm_set_answer(struct tpm2_rm_ctx *ctx, u32 rc)
+{
+	ctx->answer = true;
+	ctx->answer_rc = rc;
+}
+
+/* Pin @ent for this command; returns its index in ctx->ents. */
+static unsigned int tpm2_rm_pin(struct tpm2_rm_ctx *ctx,
+				struct tpm2_rm_entity *ent)
+{
+	unsigned int i;
+
+	for (i = 0; i < ctx->nr_ents; i++)
+		if (ctx->ents[i] == ent)
+			return i;
+	ent->pinned = true;
+	ctx->ents[ctx->nr_ents] = ent;
+	return ctx->nr_ents++;
+}
+
+/*
+ * Pin and load an entity the command names. If it cannot be loaded the
+ * command is answered with @err.
+ */
+static int tpm2_rm_use(struct tpm2_rm_ctx *ctx, struct tpm2_rm_entity *ent,
+		       u32 err, unsigned int *index)
+{
+	u32 tpm_rc;
+	int rc;
+
+	*index = tpm2_rm_pin(ctx, ent);
+	rc = tpm2_rm_load(ctx->chip, ent, &tpm_rc);
+	if (rc == -ENOENT || (!rc && tpm_rc)) {
+		tpm2_rm_set_answer(ctx, err);
+		return 0;
+	}
+	if (rc)
+		return rc;
+	if (ent->kind == TPM2_RM_SEQUENCE) {
+		kfree(ent->blob);
+		ent->blob = NULL;
+		ent->blob_len = 0;
+	}
+	return 0;
+}
+
+/* Map the handle area: own transient objects and sessions only. */
+static int tpm2_rm_map_handles(struct tpm2_rm_ctx *ctx)
+{
+	struct tpm2_rm_entity *ent;
+	unsigned int i, index;
+	u32 h;
+	int rc;
+
+	for (i = 0; i < ctx->cmd.nr_handles && !ctx->answer; i++) {
+		h = ctx->cmd.handles[i];
+		if (!tpm2_rm_is_transient(h) && !tpm2_rm_is_session(h))
+			continue;
+		ent = tpm2_rm_table_find(ctx->space, h);
+		if (!ent || ent->handed_out) {
+			tpm2_rm_set_answer(ctx, tpm2_rm_handle_error(i));
+			return 0;
+		}
+		ctx->hents[i] = ent;
+		rc = tpm2_rm_use(ctx, ent, tpm2_rm_handle_error(i), &index);
+		if (rc)
+			return rc;
+		if (ent->resident && tpm2_rm_is_transient(h))
+			put_unaligned_be32(ent->phandle,
+					   &ctx->buf[TPM_HEADER_SIZE + 4 * i]);
+	}
+	return 0;
+}
+
+/*
+ * Map the authorization area: TPM_RS_PW or sessions of this space. A session
+ * without continueSession is forgotten once the command succeeds.
+ */
+static int tpm2_rm_map_auths(struct tpm2_rm_ctx *ctx)
+{
+	struct tpm2_rm_auth *auth;
+	struct tpm2_rm_entity *ent;
+	unsigned int i, index;
+	int rc;
+
+	for (i = 0; i < ctx->cmd.nr_auths && !ctx->answer; i++) {
+		auth = &ctx->cmd.auths[i];
+		if (auth->handle == TPM2_RS_PW)
+			continue;
+		ent = NULL;
+		if (tpm2_rm_is_session(auth->handle))
+			ent = tpm2_rm_table_find(ctx->space, auth->handle);
+		if (!ent || ent->handed_out) {
+			tpm2_rm_set_answer(ctx, tpm2_rm_session_error(i));
+			return 0;
+		}
+		rc = tpm2_rm_use(ctx, ent, tpm2_rm_session_error(i), &index);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* Refuse a new entity the space has no room for. */
+static bool tpm2_rm_over_limit(struct tpm2_rm_ctx *ctx, bool session)
+{
+	if (session && ctx->space->nr_sessions >= tpm2_rm_max_sessions) {
+		tpm2_rm_set_answer(ctx, TSS2_RESMGR_TPM_RC_LAYER |
+					TPM2_RM_RC_SESSION_MEMORY);
+		return true;
+	}
+	if (!session && ctx->space->nr_objects >= tpm2_rm_max_objects) {
+		tpm2_rm_set_answer(ctx, TSS2_RESMGR_TPM_RC_LAYER |
+					TPM2_RM_RC_OBJECT_MEMORY);
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Take over an orphaned session: one a client saved with ContextSave in a
+ * file that has since been closed (tpm2-tools hands sessions from process to
+ * process this way). Returns the entity, now in @space, or NULL.
+ */
+static struct tpm2_rm_entity *tpm2_rm_adopt(struct tpm_chip *chip,
+					    struct tpm2_rm_space *space,
+					    u32 handle)
+{
+	struct tpm2_rm_entity *ent;
+
+	ent = tpm2_rm_table_find(&chip->rm->orphans, handle);
+	if (!ent)
+		return NULL;
+	tpm2_rm_table_remove(ent);
+	tpm2_rm_table_insert(space, ent);
+	return ent;
+}
+
+/*
+ * ContextLoad by the client: a session comes back only to the space that
+ * saved it, or, once that space is closed, to the first space that loads
+ * it; an object blob becomes a new entity whose blob is the one loaded.
+ */
+static int tpm2_rm_prepare_context_load(struct tpm2_rm_ctx *ctx)
+{
+	u32 off = ctx->cmd.param_off, saved;
+	const u32 bad_param = TSS2_RESMGR_TPM_RC_LAYER | TPM2_RM_RC_VALUE |
+			      TPM2_RM_RC_P | BIT(TPM2_RM_RC_N_SHIFT);
+	struct tpm2_rm_entity *ent;
+
+	if (off + TPM2_RM_CONTEXT_MIN_SIZE > ctx->len) {
+		tpm2_rm_set_answer(ctx, bad_param);
+		return 0;
+	}
+	saved = get_unaligned_be32(&ctx->buf[off + TPM2_RM_CONTEXT_SAVED_HANDLE]);
+	if (tpm2_rm_is_session(saved)) {
+		ent = tpm2_rm_table_find(ctx->space, saved);
+		if (!ent && !tpm2_rm_over_limit(ctx, true))
+			ent = tpm2_rm_adopt(ctx->chip, ctx->space, saved);
+		if (ctx->answer)
+			return 0;
+		if (!ent || !ent->handed_out) {
+			tpm2_rm_set_answer(ctx, bad_param ^ TPM2_RM_RC_VALUE ^
+						TPM2_RC_HANDLE);
+			return 0;
+		}
+		ctx->hents[0] = ent;
+		tpm2_rm_pin(ctx, ent);
+		tpm2_rm_make_room(ctx->chip, true);
+		return 0;
+	}
+	if (!tpm2_rm_is_transient(saved)) {
+		tpm2_rm_set_answer(ctx, bad_param);
+		return 0;
+	}
+	if (tpm2_rm_over_limit(ctx, false))
+		return 0;
+	ent = tpm2_rm_entity_alloc(saved == TPM2_RM_SAVED_SEQUENCE ?
+				   TPM2_RM_SEQUENCE : TPM2_RM_OBJECT);
+	if (!ent)
+		return -ENOMEM;
+	ctx->new_ent = ent;
+	ent->blob = kmemdup(&ctx->buf[off], ctx->len - off, GFP_KERNEL);
+	if (!ent->blob)
+		return -ENOMEM;
+	ent->blob_len = ctx->len - off;
+	tpm2_rm_make_room(ctx->chip, false);
+	return 0;
+}
+
+/* A command with a response handle: make sure the new entity has a home. */
+static int tpm2_rm_prepare_new(struct tpm2_rm_ctx *ctx)
+{
+	bool session = ctx->cmd.cc == TPM2_RM_CC_START_AUTH_SESSION;
+	enum tpm2_rm_kind kind = TPM2_RM_OBJECT;
+
+	if (ctx->cmd.cc == TPM2_CC_CONTEXT_LOAD)
+		return tpm2_rm_prepare_context_load(ctx);
+	if (tpm2_rm_over_limit(ctx, session))
+		return 0;
+	if (session)
+		kind = TPM2_RM_SESSION;
+	else if (ctx->cmd.cc == TPM2_CC_HASH_SEQUENCE_START ||
+		 ctx->cmd.cc == TPM2_RM_CC_HMAC_START)
+		kind = TPM2_RM_SEQUENCE;
+	ctx->new_ent = tpm2_rm_entity_alloc(kind);
+	if (!ctx->new_ent)
+		return -ENOMEM;
+	tpm2_rm_make_room(ctx->chip, session);
+	return 0;
+}
+
+/*
+ * FlushContext by the client. Sessions are flushed by their real handle
+ * whether loaded or not; an object that is not resident, or a session the RM
+ * already had to flush, is dropped by the RM without asking the TPM. A
+ * session the space does not own gets an RM-layer TPM_RC_HANDLE; an object
+ * handle it does not own is -EINVAL, as with the old resource manager.
+ */
+static int tpm2_rm_prepare_flush(struct tpm2_rm_ctx *ctx)
+{
+	u32 h = ctx->cmd.handles[0];
+	struct tpm2_rm_entity *ent;
+	unsigned int index;
+
+	if (!tpm2_rm_is_transient(h) && !tpm2_rm_is_session(h))
+		return 0;
+	ent = tpm2_rm_table_find(ctx->space, h);
+	if (!ent && tpm2_rm_is_session(h)) {
+		tpm2_rm_set_answer(ctx, tpm2_rm_handle_error(0));
+		return 0;
+	}
+	if (!ent)
+		return -EINVAL;
+	ctx->hents[0] = ent;
+	index = tpm2_rm_pin(ctx, ent);
+	if (tpm2_rm_is_session(h) && !ent->lost)
+		return 0;
+	if (!ent->resident) {
+		ctx->forget[index] = true;
+		tpm2_rm_set_answer(ctx, TPM2_RC_SUCCESS);
+		return 0;
+	}
+	put_unaligned_be32(ent->phandle, &ctx->buf[TPM_HEADER_SIZE]);
+	return 0;
+}
+
+static int tpm2_rm_prepare(struct tpm2_rm_ctx *ctx)
+{
+	int rc;
+
+	if (ctx->cmd.cc == TPM2_CC_FLUSH_CONTEXT && ctx->cmd.nr_handles == 1)
+		return tpm2_rm_prepare_flush(ctx);
+	rc = tpm2_rm_map_handles(ctx);
+	if (!rc && !ctx->answer)
+		rc = tpm2_rm_map_auths(ctx);
+	if (!rc && !ctx->answer && ctx->cmd.rhandle)
+		rc = tpm2_rm_prepare_new(ctx);
+	if (rc || ctx->answer || !ctx->cmd.rhandle)
+		return rc;
+	/* keep the mapped command to re-send it after a memory error */
+	ctx->copy = kmemdup(ctx->buf, ctx->len, GFP_KERNEL);
+	return 0;
+}
+
+/* Send the mapped command; re-send after freeing a slot on memory errors. */
+static ssize_t tpm2_rm_send(struct tpm2_rm_ctx *ctx)
+{
+	unsigned int tries = 0;
+	ssize_t ret;
+
+	for (;;) {
+		ret = tpm_transmit_unmanaged(ctx->chip, ctx->buf, ctx->bufsiz);
+		if (ret < 0 || !ctx->copy || tries++ >= TPM2_RM_MAX_RETRIES)
+			return ret;
+		if (!tpm2_rm_evict_for_retry(ctx->chip,
+					     tpm2_rm_rsp_rc(ctx->buf, ret)))
+			return ret;
+		memcpy(ctx->buf, ctx->copy, ctx->len);
+	}
+}
+
+/* Record the entity named by the response handle. */
+static void tpm2_rm_commit_new(struct tpm2_rm_ctx *ctx, size_t len)
+{
+	struct tpm2_rm_entity *ent = ctx->new_ent;
+	u32 h;
+
+	if (len < TPM_HEADER_SIZE + 4)
+		return;
+	h = get_unaligned_be32(&ctx->buf[TPM_HEADER_SIZE]);
+	if (ctx->hents[0] && ctx->cmd.cc == TPM2_CC_CONTEXT_LOAD) {
+		ctx->hents[0]->handed_out = false;
+		tpm2_rm_resident_add(ctx->chip->rm, ctx->hents[0], h);
+		return;
+	}
+	if (!ent)
+		return;
+	if (ent->kind == TPM2_RM_SESSION && tpm2_rm_is_session(h))
+		ent->vhandle = h;
+	else if (ent->kind != TPM2_RM_SESSION && tpm2_rm_is_transient(h))
+		ent->vhandle = tpm2_rm_table_alloc_vhandle(ctx->space);
+	else
+		return;
+	tpm2_rm_table_insert(ctx->space, ent);
+	tpm2_rm_resident_add(ctx->chip->rm, ent, h);
+	put_unaligned_be32(ent->vhandle, &ctx->buf[TPM_HEADER_SIZE]);
+	ctx->new_ent = NULL;
+}
+
+/* ContextSave by the client succeeded. */
+static void tpm2_rm_commit_save(struct tpm2_rm_ctx *ctx, size_t len)
+{
+	struct tpm2_rm_entity *ent = ctx->hents[0];
+	u8 *blob;
+
+	if (!ent)
+		return;
+	if (ent->kind == TPM2_RM_SESSION) {
+		tpm2_rm_resident_del(ctx->chip->rm, ent);
+		ent->handed_out = true;
+		return;
+	}
+	if (ent->blob || len <= TPM_HEADER_SIZE)
+		return;
+	blob = kmemdup(&ctx->buf[TPM_HEADER_SIZE], len - TPM_HEADER_SIZE,
+		       GFP_KERNEL);
+	if (!blob)
+		return;
+	ent->blob = blob;
+	ent->blob_len = len - TPM_HEADER_SIZE;
+}
+
+static void tpm2_rm_forget(struct tpm2_rm_ctx *ctx, struct tpm2_rm_entity *ent)
+{
+	unsigned int i;
+
+	for (i = 0; i < ctx->nr_ents; i++)
+		if (ctx->ents[i] == ent)
+			ctx->forget[i] = true;
+}
+
+/* The TPM executed the command; nothing here may fail the response. */
+static void tpm2_rm_commit(struct tpm2_rm_ctx *ctx, size_t len)
+{
+	const struct tpm2_rm_auth *auth;
+	unsigned int i;
+
+	if (tpm2_rm_rsp_rc(ctx->buf, len) != TPM2_RC_SUCCESS)
+		return;
+	for (i = 0; i < ctx->cmd.nr_auths; i++) {
+		auth = &ctx->cmd.auths[i];
+		if (auth->handle == TPM2_RS_PW ||
+		    (auth->attrs & TPM2_SA_CONTINUE_SESSION))
+			continue;
+		tpm2_rm_forget(ctx, tpm2_rm_table_find(ctx->space,
+						       auth->handle));
+	}
+
+	switch (ctx->cmd.cc) {
+	case TPM2_CC_FLUSH_CONTEXT:
+	case TPM2_CC_SEQUENCE_COMPLETE:
+		tpm2_rm_forget(ctx, ctx->hents[0]);
+		break;
+	case TPM2_CC_EVENT_SEQUENCE_COMPLETE:
+		tpm2_rm_forget(ctx, ctx->hents[1]);
+		break;
+	case TPM2_CC_CONTEXT_SAVE:
+		tpm2_rm_commit_save(ctx, len);
+		break;
+	}
+	if (ctx->cmd.rhandle)
+		tpm2_rm_commit_new(ctx, len);
+}
+
+/* Unpin, drop what the TPM flushed, refresh the LRU order, free leftovers. */
+static void tpm2_rm_finish(struct tpm2_rm_ctx *ctx)
+{
+	struct tpm2_rm_chip *rm = ctx->chip->rm;
+	struct tpm2_rm_entity *ent;
+	unsigned int i;
+
+	for (i = 0; i < ctx->nr_ents; i++) {
+		ent = ctx->ents[i];
+		ent->pinned = false;
+		if (!ctx->forget[i]) {
+			tpm2_rm_resident_touch(rm, ent);
+			continue;
+		}
+		tpm2_rm_resident_del(rm, ent);
+		tpm2_rm_table_remove(ent);
+		tpm2_rm_entity_free(ent);
+	}
+	tpm2_rm_entity_free(ctx->new_ent);
+	kfree(ctx->copy);
+}
+
+static ssize_t tpm2_rm_answer(struct tpm_chip *chip, u8 *buf, u32 rc)
+{
+	chip->rm->stats.rm_answered++;
+	return tpm2_rm_rsp_header(buf, TPM2_ST_NO_SESSIONS, rc);
+}
+
+static ssize_t tpm2_rm_run(struct tpm2_rm_ctx *ctx)
+{
+	ssize_t ret;
+
+	ret = tpm2_rm_prepare(ctx);
+	if (ret)
+		return ret;
+	if (ctx->answer)
+		return tpm2_rm_answer(ctx->chip, ctx->buf, ctx->answer_rc);
+	ret = tpm2_rm_send(ctx);
+	if (ret > 0)
+		tpm2_rm_commit(ctx, ret);
+	return ret;
+}
+
+/**
+ * tpm2_rm_transmit() - run one client command of a space
+ * @chip:	the chip, ops held (so the chip's tpm_mutex is held)
+ * @space:	the client's handle table
+ * @buf:	command in, response out
+ * @bufsiz:	size of @buf
+ * @len:	command length, already checked against the header
+ *
+ * Return: the response length, or a negative errno (then no response).
+ */
+ssize_t tpm2_rm_transmit(struct tpm_chip *chip, struct tpm2_rm_space *space,
+			 u8 *buf, size_t bufsiz, size_t len)
+{
+	struct tpm2_rm_ctx ctx = {
+		.chip = chip, .space = space, .buf = buf, .bufsiz = bufsiz,
+		.len = len,
+	};
+	u32 attrs, cc, rc, property, count;
+	ssize_t ret;
+
+	if (len < TPM_HEADER_SIZE || bufsiz < TPM_HEADER_SIZE + 9)
+		return -EINVAL;
+	tpm2_rm_read_props(chip);
+	cc = get_unaligned_be32(&buf[6]);
+	if (!tpm2_rm_find_cc_attrs(chip->cc_attrs_tbl, chip->nr_commands, cc,
+				   &attrs))
+		return tpm2_rm_answer(chip, buf, TSS2_RESMGR_TPM_RC_LAYER |
+					       TPM2_RC_COMMAND_CODE);
+	rc = tpm2_rm_cmd_parse(buf, len, attrs, &ctx.cmd);
+	if (rc)
+		return tpm2_rm_answer(chip, buf, rc);
+	if (tpm2_rm_cap_handles_range(&ctx.cmd, buf, &property, &count)) {
+		chip->rm->stats.rm_answered++;
+		return tpm2_rm_cap_build(space, property, count, buf, bufsiz);
+	}
+	ret = tpm2_rm_run(&ctx);
+	tpm2_rm_finish(&ctx);
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_transmit);
+
+/*
+ * Keep a session the client saved after its file is closed, so that another
+ * file may load it; beyond TPM2_RM_MAX_ORPHANS the oldest one is flushed.
+ */
+static void tpm2_rm_orphan(struct tpm_chip *chip, struct tpm2_rm_entity *ent)
+{
+	struct tpm2_rm_space *orphans = &chip->rm->orphans;
+	struct tpm2_rm_entity *old;
+
+	tpm2_rm_table_remove(ent);
+	tpm2_rm_table_insert(orphans, ent);
+	if (orphans->nr_sessions <= TPM2_RM_MAX_ORPHANS)
+		return;
+	old = list_first_entry(&orphans->entities, struct tpm2_rm_entity,
+			       space_node);
+	tpm2_rm_flush(chip, old->vhandle);
+	tpm2_rm_table_remove(old);
+	tpm2_rm_entity_free(old);
+}
+
+/**
+ * tpm2_rm_space_del() - flush and free everything a space holds
+ * @chip:	the chip; its tpm_mutex is held
+ * @space:	the space
+ * @tpm_usable:	ops are held and FlushContext can be sent; if false the
+ *		TPM is gone and only memory is freed
+ *
+ * Sessions the client saved itself are the exception: they are kept as
+ * orphans (see tpm2_rm_orphan()) while the TPM is usable.
+ */
+void tpm2_rm_space_del(struct tpm_chip *chip, struct tpm2_rm_space *space,
+		       bool tpm_usable)
+{
+	struct tpm2_rm_entity *ent, *tmp;
+
+	list_for_each_entry_safe(ent, tmp, &space->entities, space_node) {
+		if (tpm_usable && ent->handed_out && !ent->lost) {
+			tpm2_rm_orphan(chip, ent);
+			continue;
+		}
+		if (tpm_usable && ent->resident)
+			tpm2_rm_flush(chip, ent->phandle);
+		else if (tpm_usable && ent->kind == TPM2_RM_SESSION &&
+			 !ent->lost)
+			tpm2_rm_flush(chip, ent->vhandle);
+		tpm2_rm_resident_del(chip->rm, ent);
+		tpm2_rm_table_remove(ent);
+		tpm2_rm_entity_free(ent);
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_space_del);
+
+/*
+ * Evict every resident object, and every session too if @sessions, that is
+ * not pinned. A context that cannot be saved is flushed and marked lost, so
+ * the slot is free in any case.
+ */
+static void tpm2_rm_evict_unpinned(struct tpm_chip *chip, bool sessions)
+{
+	struct tpm2_rm_entity *ent, *tmp;
+
+	list_for_each_entry_safe(ent, tmp, &chip->rm->lru, lru_node) {
+		if (ent->pinned)
+			continue;
+		if (ent->kind == TPM2_RM_SESSION && !sessions)
+			continue;
+		tpm2_rm_evict(chip, ent, true);
+	}
+}
+
+/**
+ * tpm2_rm_evict_all() - empty the TPM of RM contexts
+ * @chip:	the chip, ops held
+ *
+ * Called before a raw /dev/tpmN command and before suspend: the raw user
+ * sees an empty transient area, and nothing resident is lost when the TPM
+ * loses power.
+ */
+void tpm2_rm_evict_all(struct tpm_chip *chip)
+{
+	if (chip->rm)
+		tpm2_rm_evict_unpinned(chip, true);
+}
+EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_evict_all);
+
+/* Pin a resident RM session a kernel command names (e.g. a policy session). */
+static void tpm2_rm_pin_phandle(struct tpm_chip *chip, u32 handle, bool pin)
+{
+	struct tpm2_rm_entity *ent;
+
+	list_for_each_entry(ent, &chip->rm->lru, lru_node)
+		if (ent->kind == TPM2_RM_SESSION && ent->phandle == handle)
+			ent->pinned = pin;
+}
+
+static void tpm2_rm_pin_named(struct tpm_chip *chip,
+			      const struct tpm2_rm_cmd *cmd, bool pin)
+{
+	unsigned int i;
+
+	for (i = 0; i < cmd->nr_handles; i++)
+		tpm2_rm_pin_phandle(chip, cmd->handles[i], pin);
+	for (i = 0; i < cmd->nr_auths; i++)
+		tpm2_rm_pin_phandle(chip, cmd->auths[i].handle, pin);
+}
+
+/**
+ * tpm2_rm_before_kernel_cmd() - make room for a kernel-internal command
+ * @chip:	the chip, ops held
+ * @buf:	the command
+ * @len:	size of @buf (at least the command length)
+ *
+ * Commands of tpm2_rm_cmd_needs_no_slot() run beside RM contexts. For any
+ * other command every resident RM object is evicted. Sessions stay loaded,
+ * since kernel-internal users start no sessions of their own but may use a
+ * client's session (a trusted key unsealed with a policy session), except
+ * before StartAuthSession and ContextLoad, which may need a session slot:
+ * then every session the command does not name is evicted as well.
+ */
+void tpm2_rm_before_kernel_cmd(struct tpm_chip *chip, const u8 *buf,
+			       size_t len)
+{
+	struct tpm2_rm_cmd cmd;
+	u32 attrs = 0, cc, size;
+	bool sessions;
+
+	if (!chip->rm || list_empty(&chip->rm->lru) || len < TPM_HEADER_SIZE)
+		return;
+	cc = get_unaligned_be32(&buf[6]);
+	if (tpm2_rm_cmd_needs_no_slot(cc))
+		return;
+	sessions = cc == TPM2_RM_CC_START_AUTH_SESSION ||
+		   cc == TPM2_CC_CONTEXT_LOAD;
+	size = get_unaligned_be32(&buf[2]);
+	tpm2_rm_find_cc_attrs(chip->cc_attrs_tbl, chip->nr_commands, cc,
+			      &attrs);
+	if (size > len || tpm2_rm_cmd_parse(buf, size, attrs, &cmd)) {
+		tpm2_rm_evict_unpinned(chip, sessions);
+		return;
+	}
+	tpm2_rm_pin_named(chip, &cmd, true);
+	tpm2_rm_evict_unpinned(chip, sessions);
+	tpm2_rm_pin_named(chip, &cmd, false);
+}
+
+/**
+ * tpm2_rm_chip_init() - allocate the residency state of a TPM 2.0 chip
+ * @chip:	the chip
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int tpm2_rm_chip_init(struct tpm_chip *chip)
+{
+	struct tpm2_rm_chip *rm;
+
+	if (chip->rm)
+		return 0;
+	rm = kzalloc(sizeof(*rm), GFP_KERNEL);
+	if (!rm)
+		return -ENOMEM;
+	INIT_LIST_HEAD(&rm->lru);
+	tpm2_rm_space_init(&rm->orphans);
+	rm->object_slots = 3;
+	rm->session_slots = 3;
+	chip->rm = rm;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_chip_init);
+
+/**
+ * tpm2_rm_chip_free() - free the residency state when the chip is released
+ * @chip:	the chip; no space refers to it any more
+ *
+ * The TPM is gone by now; orphaned sessions are only forgotten.
+ */
+void tpm2_rm_chip_free(struct tpm_chip *chip)
+{
+	struct tpm2_rm_entity *ent, *tmp;
+
+	if (!chip->rm)
+		return;
+	WARN_ON(!list_empty(&chip->rm->lru));
+	list_for_each_entry_safe(ent, tmp, &chip->rm->orphans.entities,
+				 space_node) {
+		tpm2_rm_table_remove(ent);
+		tpm2_rm_entity_free(ent);
+	}
+	kfree(chip->rm);
+	chip->rm = NULL;
+}
+EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_chip_free);
+
+/* A counter file of the "rm" group: @offset locates it in tpm2_rm_stats. */
+struct tpm2_rm_stat_attr {
+	struct device_attribute attr;
+	size_t offset;
+};
+
+static ssize_t tpm2_rm_stat_show(struct device *dev,
+				 struct device_attribute *attr, char *buf)
+{
+	const struct tpm2_rm_stat_attr *sa =
+		container_of(attr, struct tpm2_rm_stat_attr, attr);
+	const u8 *stats = (const u8 *)&to_tpm_chip(dev)->rm->stats;
+
+	return sysfs_emit(buf, "%lu\n",
+			  READ_ONCE(*(const unsigned long *)(stats +
+							     sa->offset)));
+}
+
+static struct tpm2_rm_stat_attr tpm2_rm_stat_attrs[] = {
+	{ __ATTR(context_loads, 0444, tpm2_rm_stat_show, NULL),
+	  offsetof(struct tpm2_rm_stats, context_loads) },
+	{ __ATTR(context_saves, 0444, tpm2_rm_stat_show, NULL),
+	  offsetof(struct tpm2_rm_stats, context_saves) },
+	{ __ATTR(flushes, 0444, tpm2_rm_stat_show, NULL),
+	  offsetof(struct tpm2_rm_stats, flushes) },
+	{ __ATTR(evictions, 0444, tpm2_rm_stat_show, NULL),
+	  offsetof(struct tpm2_rm_stats, evictions) },
+	{ __ATTR(retries, 0444, tpm2_rm_stat_show, NULL),
+	  offsetof(struct tpm2_rm_stats, retries) },
+	{ __ATTR(rm_answered, 0444, tpm2_rm_stat_show, NULL),
+	  offsetof(struct tpm2_rm_stats, rm_answered) },
+};
+
+static ssize_t resident_objects_show(struct device *dev,
+				     struct device_attribute *attr, char *buf)
+{
+	struct tpm_chip *chip = to_tpm_chip(dev);
+
+	return sysfs_emit(buf, "%u\n", READ_ONCE(chip->rm->nr_objects));
+}
+static DEVICE_ATTR_RO(resident_objects);
+
+static ssize_t resident_sessions_show(struct device *dev,
+				      struct device_attribute *attr, char *buf)
+{
+	struct tpm_chip *chip = to_tpm_chip(dev);
+
+	return sysfs_emit(buf, "%u\n", READ_ONCE(chip->rm->nr_sessions));
+}
+static DEVICE_ATTR_RO(resident_sessions);
+
+static struct attribute *tpm2_rm_attrs[] = {
+	&tpm2_rm_stat_attrs[0].attr.attr,
+	&tpm2_rm_stat_attrs[1].attr.attr,
+	&tpm2_rm_stat_attrs[2].attr.attr,
+	&tpm2_rm_stat_attrs[3].attr.attr,
+	&tpm2_rm_stat_attrs[4].attr.attr,
+	&tpm2_rm_stat_attrs[5].attr.attr,
+	&dev_attr_resident_objects.attr,
+	&dev_attr_resident_sessions.attr,
+	NULL,
+};
+
+const struct attribute_group tpm2_rm_attr_group = {
+	.name = "rm",
+	.attrs = tpm2_rm_attrs,
+};

@@ -1,0 +1,281 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * TPM 2.0 resource manager (RM), shared definitions.
+ *
+ * The RM lets every opener of /dev/tpmrmN use the TPM as if it were alone:
+ * transient objects get per-open-file virtual handles, sessions are owned by
+ * the file that started them, and the few TPM slots are shared by keeping a
+ * context resident until somebody else needs its slot (lazy residency). The
+ * code is split by owner: the command map (tpm2-rm-cmd.c) parses command
+ * buffers, the handle table (tpm2-rm-table.c) maps virtual handles of one
+ * space to entities, the residency layer (tpm2-rm-resident.c) knows which TPM
+ * slot holds what and chooses victims, tpm2-rm.c drives one command through
+ * prepare, transmit and commit, and tpm2-rm-dev.c is the character device.
+ */
+
+#ifndef __TPM2_RM_H__
+#define __TPM2_RM_H__
+
+#include <linux/types.h>
+#include <linux/list.h>
+#include <linux/device.h>
+
+struct tpm_chip;
+
+/* TPM 2.0 constants used by the RM and not defined in <linux/tpm.h>. */
+#define TPM2_RM_CC_HMAC_START		0x015B
+#define TPM2_RM_CC_LOAD_EXTERNAL	0x0167
+#define TPM2_RM_CC_START_AUTH_SESSION	0x0176
+#define TPM2_RM_CC_SET_LOCALITY		0x20001000
+#define TPM2_RM_CC_VENDOR		BIT(29)
+
+#define TPM2_RM_RC_BAD_TAG		0x001E
+#define TPM2_RM_RC_VALUE		0x0084
+#define TPM2_RM_RC_AUTHSIZE		0x0144
+#define TPM2_RM_RC_COMMAND_SIZE		0x0142
+#define TPM2_RM_RC_OBJECT_MEMORY	0x0902
+#define TPM2_RM_RC_SESSION_MEMORY	0x0903
+#define TPM2_RM_RC_P			0x0040
+#define TPM2_RM_RC_S			0x0800
+#define TPM2_RM_RC_N_SHIFT		8
+
+#define TPM2_RM_PT_HR_TRANSIENT_MIN	0x010E
+#define TPM2_RM_PT_HR_LOADED_MIN	0x0110
+#define TPM2_RM_PT_ACTIVE_SESSIONS_MAX	0x0111
+#define TPM2_RM_PT_CONTEXT_GAP_MAX	0x0114
+#define TPM2_RM_PT_MAX_OBJECT_CONTEXT	0x0121
+#define TPM2_RM_PT_MAX_SESSION_CONTEXT	0x0122
+
+#define TPM2_RM_HT_TRANSIENT		0x80
+#define TPM2_RM_HT_HMAC_SESSION		0x02
+#define TPM2_RM_HT_POLICY_SESSION	0x03
+#define TPM2_RM_HANDLE_TYPE(h)		((h) >> 24)
+#define TPM2_RM_VHANDLE_MASK		GENMASK(23, 0)
+
+/* A TPMS_CONTEXT starts with sequence (u64) and then savedHandle (u32). */
+#define TPM2_RM_CONTEXT_SAVED_HANDLE	8
+#define TPM2_RM_CONTEXT_MIN_SIZE	18
+#define TPM2_RM_SAVED_SEQUENCE		0x80000002
+
+#define TPM2_RM_MAX_HANDLES		3
+#define TPM2_RM_MAX_AUTHS		3
+#define TPM2_RM_MAX_CAP_HANDLES		254
+#define TPM2_RM_MAX_RETRIES		3
+#define TPM2_RM_MAX_ORPHANS		16
+
+/**
+ * enum tpm2_rm_kind - what a handle table entry stands for
+ * @TPM2_RM_OBJECT:	a transient object; its saved blob stays valid forever
+ * @TPM2_RM_SEQUENCE:	a hash or HMAC sequence object; it changes with use,
+ *			so its blob is stale as soon as a command names it
+ * @TPM2_RM_SESSION:	an HMAC or policy session; keeps its real handle
+ */
+enum tpm2_rm_kind {
+	TPM2_RM_OBJECT,
+	TPM2_RM_SEQUENCE,
+	TPM2_RM_SESSION,
+};
+
+struct tpm2_rm_space;
+
+/**
+ * struct tpm2_rm_entity - one object or session owned by a space
+ * @space_node:	link in &tpm2_rm_space.entities
+ * @lru_node:	link in &tpm2_rm_chip.lru while @resident
+ * @space:	owning space
+ * @vhandle:	handle the client sees (for sessions the real handle)
+ * @phandle:	TPM handle while @resident
+ * @blob:	saved TPMS_CONTEXT, or NULL
+ * @blob_len:	length of @blob
+ * @kind:	&enum tpm2_rm_kind
+ * @resident:	loaded in a TPM slot
+ * @pinned:	named by the command being processed; must not be evicted
+ * @handed_out:	session the client saved itself: not loaded, no blob here
+ * @lost:	context could not be saved when the TPM had to be emptied
+ *
+ * All fields are protected by the chip's tpm_mutex.
+ */
+struct tpm2_rm_entity {
+	struct list_head space_node;
+	struct list_head lru_node;
+	struct tpm2_rm_space *space;
+	u32 vhandle;
+	u32 phandle;
+	u8 *blob;
+	u16 blob_len;
+	u8 kind;
+	bool resident;
+	bool pinned;
+	bool handed_out;
+	bool lost;
+};
+
+/**
+ * struct tpm2_rm_space - the handle table of one /dev/tpmrm open file
+ * @entities:		list of &struct tpm2_rm_entity
+ * @next_vhandle:	24-bit counter for the next virtual object handle
+ * @nr_objects:		objects and sequences in @entities
+ * @nr_sessions:	sessions in @entities, handed-out ones included
+ *
+ * Locking: every field, and every entity on @entities, is protected by the
+ * chip's tpm_mutex (held by tpm_try_get_ops() for the whole command).
+ */
+struct tpm2_rm_space {
+	struct list_head entities;
+	u32 next_vhandle;
+	unsigned int nr_objects;
+	unsigned int nr_sessions;
+};
+
+/**
+ * struct tpm2_rm_stats - counters shown in /sys/class/tpm/tpmN/rm/
+ * @context_loads:	ContextLoad commands sent by the RM itself
+ * @context_saves:	ContextSave commands sent by the RM itself
+ * @flushes:		FlushContext commands sent by the RM itself
+ * @evictions:		entities moved out of a TPM slot
+ * @retries:		commands re-sent after TPM_RC_{OBJECT,SESSION}_MEMORY
+ * @rm_answered:	client commands answered without the TPM
+ *
+ * Written under the chip's tpm_mutex, read locklessly by sysfs.
+ */
+struct tpm2_rm_stats {
+	unsigned long context_loads;
+	unsigned long context_saves;
+	unsigned long flushes;
+	unsigned long evictions;
+	unsigned long retries;
+	unsigned long rm_answered;
+};
+
+/**
+ * struct tpm2_rm_chip - per-chip residency state
+ * @lru:		resident entities of all spaces, least recently used
+ *			first
+ * @nr_objects:		resident objects and sequences
+ * @nr_sessions:	resident sessions
+ * @object_slots:	TPM_PT_HR_TRANSIENT_MIN
+ * @session_slots:	TPM_PT_HR_LOADED_MIN
+ * @active_sessions:	TPM_PT_ACTIVE_SESSIONS_MAX
+ * @context_gap:	TPM_PT_CONTEXT_GAP_MAX
+ * @max_object_context:	TPM_PT_MAX_OBJECT_CONTEXT
+ * @max_session_context: TPM_PT_MAX_SESSION_CONTEXT
+ * @props_known:	the properties above were read from the TPM
+ * @orphans:		sessions saved by clients whose files are closed; any
+ *			file may load them back
+ * @stats:		counters
+ *
+ * Locking: everything here is protected by the chip's tpm_mutex; the
+ * prepare-transmit-commit sequence of a command runs entirely under it.
+ */
+struct tpm2_rm_chip {
+	struct list_head lru;
+	unsigned int nr_objects;
+	unsigned int nr_sessions;
+	u32 object_slots;
+	u32 session_slots;
+	u32 active_sessions;
+	u32 context_gap;
+	u32 max_object_context;
+	u32 max_session_context;
+	bool props_known;
+	struct tpm2_rm_space orphans;
+	struct tpm2_rm_stats stats;
+};
+
+/**
+ * struct tpm2_rm_auth - one session of a command's authorization area
+ * @handle:	session handle
+ * @attrs:	TPMA_SESSION byte
+ */
+struct tpm2_rm_auth {
+	u32 handle;
+	u8 attrs;
+};
+
+/**
+ * struct tpm2_rm_cmd - map of a command buffer
+ * @cc:		command code
+ * @tag:	TPM_ST_SESSIONS or TPM_ST_NO_SESSIONS
+ * @size:	command size
+ * @nr_handles:	entries in @handles (from TPMA_CC.cHandles)
+ * @nr_auths:	entries in @auths
+ * @rhandle:	the response carries a handle (TPMA_CC.rHandle)
+ * @handles:	handle area as sent by the client
+ * @auths:	authorization area
+ * @param_off:	offset of the parameter area
+ */
+struct tpm2_rm_cmd {
+	u32 cc;
+	u16 tag;
+	u32 size;
+	u8 nr_handles;
+	u8 nr_auths;
+	bool rhandle;
+	u32 handles[TPM2_RM_MAX_HANDLES];
+	struct tpm2_rm_auth auths[TPM2_RM_MAX_AUTHS];
+	u32 param_off;
+};
+
+/* tpm2-rm-cmd.c: pure command and response parsing */
+bool tpm2_rm_find_cc_attrs(const u32 *tbl, unsigned int nr, u32 cc,
+			   u32 *attrs);
+u32 tpm2_rm_cmd_parse(const u8 *buf, size_t len, u32 attrs,
+		      struct tpm2_rm_cmd *cmd);
+size_t tpm2_rm_rsp_header(u8 *buf, u16 tag, u32 rc);
+u32 tpm2_rm_rsp_rc(const u8 *buf, size_t len);
+u32 tpm2_rm_handle_error(unsigned int index);
+u32 tpm2_rm_session_error(unsigned int index);
+bool tpm2_rm_is_session(u32 handle);
+bool tpm2_rm_is_transient(u32 handle);
+bool tpm2_rm_cap_handles_range(const struct tpm2_rm_cmd *cmd, const u8 *buf,
+			       u32 *property, u32 *count);
+size_t tpm2_rm_cap_build(const struct tpm2_rm_space *space, u32 property,
+			 u32 count, u8 *buf, size_t bufsiz);
+
+/* tpm2-rm-table.c: the per-space handle table */
+void tpm2_rm_space_init(struct tpm2_rm_space *space);
+struct tpm2_rm_entity *tpm2_rm_table_find(const struct tpm2_rm_space *space,
+					  u32 vhandle);
+u32 tpm2_rm_table_alloc_vhandle(struct tpm2_rm_space *space);
+void tpm2_rm_table_insert(struct tpm2_rm_space *space,
+			  struct tpm2_rm_entity *ent);
+void tpm2_rm_table_remove(struct tpm2_rm_entity *ent);
+u32 tpm2_rm_table_next(const struct tpm2_rm_space *space, u8 range, u32 min);
+struct tpm2_rm_entity *tpm2_rm_entity_alloc(enum tpm2_rm_kind kind);
+void tpm2_rm_entity_free(struct tpm2_rm_entity *ent);
+
+/* tpm2-rm-resident.c: which TPM slot holds what */
+void tpm2_rm_resident_add(struct tpm2_rm_chip *rm, struct tpm2_rm_entity *ent,
+			  u32 phandle);
+void tpm2_rm_resident_del(struct tpm2_rm_chip *rm, struct tpm2_rm_entity *ent);
+void tpm2_rm_resident_touch(struct tpm2_rm_chip *rm,
+			    struct tpm2_rm_entity *ent);
+bool tpm2_rm_resident_full(const struct tpm2_rm_chip *rm, bool session);
+struct tpm2_rm_entity *tpm2_rm_resident_victim(const struct tpm2_rm_chip *rm,
+					       bool session);
+int tpm2_rm_evict(struct tpm_chip *chip, struct tpm2_rm_entity *ent,
+		  bool force);
+int tpm2_rm_make_room(struct tpm_chip *chip, bool session);
+bool tpm2_rm_evict_for_retry(struct tpm_chip *chip, u32 tpm_rc);
+int tpm2_rm_load(struct tpm_chip *chip, struct tpm2_rm_entity *ent,
+		 u32 *tpm_rc);
+int tpm2_rm_flush(struct tpm_chip *chip, u32 handle);
+
+/* tpm2-rm.c: one command through the RM, hooks for the rest of the driver */
+ssize_t tpm2_rm_transmit(struct tpm_chip *chip, struct tpm2_rm_space *space,
+			 u8 *buf, size_t bufsiz, size_t len);
+void tpm2_rm_space_del(struct tpm_chip *chip, struct tpm2_rm_space *space,
+		       bool tpm_usable);
+int tpm2_rm_chip_init(struct tpm_chip *chip);
+void tpm2_rm_chip_free(struct tpm_chip *chip);
+void tpm2_rm_evict_all(struct tpm_chip *chip);
+void tpm2_rm_before_kernel_cmd(struct tpm_chip *chip, const u8 *buf,
+			       size_t len);
+bool tpm2_rm_cmd_needs_no_slot(u32 cc);
+extern const struct attribute_group tpm2_rm_attr_group;
+
+/* tpm2-rm-dev.c: /dev/tpmrmN */
+int tpm2_rm_dev_init(void);
+void tpm2_rm_dev_exit(void);
+
+#endif /* __TPM2_RM_H__ */

@@ -34,14 +34,17 @@ KERNEL    := $(OBJ)/arch/x86/boot/bzImage
 TESTS     := $(BUILD)/selftests
 INITRAMFS := $(BUILD)/initramfs.cpio
 export CCACHE_DIR ?= $(HOME)/.cache/tpmrm-ccache
+# Paths under BUILD become relative, so builds in other BUILD folders hit.
+export CCACHE_BASEDIR := $(BUILD)
+export CCACHE_NOHASHDIR := 1
 KMAKE     := $(MAKE) -s -C $(SRC) O=$(OBJ) ARCH=x86_64 CC="ccache gcc" -j$(JOBS)
 BOOT      := $(HARNESS)/scripts/boot.sh
 BOOTENV   := BUILD=$(BUILD) KERNEL=$(KERNEL) INITRAMFS=$(INITRAMFS) \
-	     CONFIG=$(CONFIG) TIMEOUT=$(TIMEOUT) SRC_RM=$(BUILD)/src-rm \
+	     CONFIG=$(CONFIG) FLAVOUR=$(FLAVOUR) TIMEOUT=$(TIMEOUT) SRC_RM=$(BUILD)/src-rm \
 	     TESTS=$(TESTS) REPO=$(REPO)
 
 .PHONY: help deps base assemble kernel selftests initramfs run check \
-	check-one kunit refresh clean distclean
+	check-one kunit refresh clean distclean bench
 .DEFAULT_GOAL := help
 
 help:
@@ -50,6 +53,8 @@ help:
 	@echo "make check      every test: KUnit, selftests on tpm-tis and tpm-crb, base"
 	@echo "                python tpm2 selftests; ends with 'N passed, N failed'"
 	@echo "make kernel     build the kernel only"
+	@echo "make bench      both flavours on swtpm: TPM commands, time, memory;"
+	@echo "                table on stdout, CSV and PNG in results/ (not a test)"
 	@echo "make refresh    rewrite patches/ from commits made in build/src-rm"
 	@echo "variables: FLAVOUR=rm|base CONFIG=minimal|debug TPM=tis|crb BUILD=dir"
 
@@ -80,7 +85,7 @@ initramfs: deps
 	@$(HARNESS)/scripts/initramfs.sh $(HARNESS)/guest/init $(INITRAMFS)
 
 run: kernel selftests initramfs
-	@$(BOOTENV) TPM=$(TPM) $(BOOT) "$(if $(CMD),cmd,demo)" '$(subst ','\'',$(CMD))'
+	@$(BOOTENV) TPM=$(TPM) $(BOOT) "$(if $(CMD),cmd,demo)" '$(subst ','\'',$(value CMD))'
 
 # One boot of the test job on one TPM interface; leaves $(BUILD)/results-<tpm>.
 check-one: kernel selftests initramfs
@@ -91,6 +96,17 @@ check: kernel selftests initramfs
 	@$(BOOTENV) TPM=tis $(BOOT) check '' || true
 	@$(BOOTENV) TPM=crb $(BOOT) check '' || true
 	@$(HARNESS)/scripts/verdict.sh $(BUILD)/results-tis $(BUILD)/results-crb
+
+# The benchmark (qemu-harness/bench/): builds both flavours, boots each on a
+# fresh swtpm and reports; not part of check.  Without an rm kernel it
+# reports base alone.
+bench: initramfs
+	@$(MAKE) --no-print-directory kernel FLAVOUR=base
+	@fl=base; \
+	if $(MAKE) --no-print-directory kernel FLAVOUR=rm; then fl="base rm"; \
+	else echo "bench: the rm flavour did not build; base only" >&2; fi; \
+	FLAVOURS="$$fl" BUILD=$(BUILD) REPO=$(REPO) INITRAMFS=$(INITRAMFS) \
+		$(HARNESS)/bench/bench.sh $(REPO)/results
 
 refresh:
 	@$(HARNESS)/scripts/refresh.sh $(REPO) $(BUILD)

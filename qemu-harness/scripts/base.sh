@@ -20,7 +20,7 @@ echo "base: unpacking $TARBALL"
 tar -xJf "$TARBALL" -C "$tmp"
 mv "$tmp"/linux-source-* "$src"
 
-ver=$(make -s -C "$src" kernelversion)
+ver=$(make -s --no-print-directory -C "$src" kernelversion)
 case "$ver" in
 $WANT.*) ;;
 *) echo "base: found Linux $ver, but this project is pinned to $WANT.y" >&2

@@ -9,7 +9,7 @@ HARNESS=$(cd "$(dirname "$0")/.." && pwd)
 expected_kunit=$HARNESS/kunit-suites.txt
 pass=0 fail=0 skip=0
 
-bad_kernel='WARNING:|BUG:|Oops|general protection|KASAN|UBSAN|kmemleak|possible circular|possible recursive|inconsistent lock|INFO: task .* blocked|soft lockup|rcu.*stall|Kernel panic|Call Trace'
+bad_kernel='WARNING:|BUG:|Oops|general protection|KASAN:|UBSAN:|kmemleak: [0-9]+ new suspected|possible circular|possible recursive|inconsistent lock|INFO: task .* blocked|soft lockup|detected stalls|Kernel panic|Call Trace'
 
 judge_dir() {
 	local dir=$1 tag

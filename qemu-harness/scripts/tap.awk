@@ -50,9 +50,21 @@ kind == "tap" && /^(not )?ok [0-9]+/ {
 	next
 }
 kind == "ktap" && /^    1\.\.[0-9]+/ { plan = substr($1, 4) + 0; next }
+# A parameterised case: its summary line counts each parameter.
+kind == "ktap" && /^    # [^ ]+: pass:[0-9]+ fail:[0-9]+ skip:[0-9]+ total:/ {
+	split($0, kv, /[: ]+/)
+	param_case = kv[3]; param_p = kv[5]; param_f = kv[7]; param_s = kv[9]
+	next
+}
 kind == "ktap" && /^    (not )?ok [0-9]+/ {
 	seen++
-	if ($0 ~ /# *SKIP/) s++
+	name = ($1 == "ok") ? $3 : $4
+	if (name == param_case) {
+		p += param_p; f += param_f; s += param_s
+		if (param_f > 0 || $1 == "not") print "#   failed: " $0
+		if ($1 == "not" && param_f == 0) f++
+		param_case = ""
+	} else if ($0 ~ /# *SKIP/) s++
 	else if ($1 == "ok") p++
 	else { f++; print "#   failed: " $0 }
 	next

@@ -712,7 +712,87 @@ static void tpm2_rm_test_limits(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, fake->nr_sent, i);
 }
 
+/*
+ * Handle-area, authorization-area and response-handle mapping, seen from
+ * space s1 of a chip where s1 holds key 0x80000000 (TPM 0x80000100) and
+ * session 0x02000000, and s2 holds keys 0x80000000 and 0x80000001 (TPM
+ * 0x80000101, 0x80000102) and session 0x02000001.  The TPM's three object
+ * slots are full, so a new object first costs an eviction (save + flush).
+ */
+struct map_case {
+	const char *desc;
+	u32 cc;
+	u32 handle;
+	u32 auth;
+	u32 rc;
+	u32 tpm_handle;	/* first handle of the last command the TPM got */
+	u32 rhandle;	/* response handle the client sees; 0: none */
+	unsigned int sent;	/* TPM commands, evictions included */
+};
+
+static const struct map_case map_cases[] = {
+	{ "own object mapped", CC_SIGN, 0x80000000, TPM2_RS_PW, 0,
+	  0x80000100, 0, 1 },
+	{ "object of another space", CC_SIGN, 0x80000001, TPM2_RS_PW,
+	  0xB018B, 0, 0, 0 },
+	{ "object never created", CC_SIGN, 0x80ABCDEF, TPM2_RS_PW, 0xB018B,
+	  0, 0, 0 },
+	{ "persistent handle passes", CC_SIGN, 0x81000001, TPM2_RS_PW, 0,
+	  0x81000001, 0, 1 },
+	{ "permanent handle passes", CC_SIGN, 0x40000001, TPM2_RS_PW, 0,
+	  0x40000001, 0, 1 },
+	{ "own session in handle area", CC_SIGN, 0x02000000, TPM2_RS_PW, 0,
+	  0x02000000, 0, 1 },
+	{ "other's session in handle area", CC_SIGN, 0x02000001, TPM2_RS_PW,
+	  0xB018B, 0, 0, 0 },
+	{ "own session in auth area", CC_SIGN, 0x80000000, 0x02000000, 0,
+	  0x80000100, 0, 1 },
+	{ "other's session in auth area", CC_SIGN, 0x80000000, 0x02000001,
+	  0xB098B, 0, 0, 0 },
+	{ "unknown policy session in auth area", CC_SIGN, 0x80000000,
+	  0x03000042, 0xB098B, 0, 0, 0 },
+	{ "new object gets the next virtual handle", TPM2_CC_CREATE_PRIMARY,
+	  0x40000001, TPM2_RS_PW, 0, 0x40000001, 0x80000001, 3 },
+	{ "loaded child gets the next virtual handle", TPM2_CC_LOAD, 0x80000000,
+	  TPM2_RS_PW, 0, 0x80000100, 0x80000001, 3 },
+};
+
+static void map_case_desc(const struct map_case *c, char *desc)
+{
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(map, map_cases, map_case_desc);
+
+static void tpm2_rm_test_map(struct kunit *test)
+{
+	const struct map_case *c = test->param_value;
+	struct fake_env *env = test->priv;
+	unsigned int sent;
+	u32 rh = 0;
+
+	/* Arrange */
+	create_primary(test, &env->s1);
+	start_session(test, &env->s1);
+	create_primary(test, &env->s2);
+	create_primary(test, &env->s2);
+	start_session(test, &env->s2);
+	sent = fake->nr_sent;
+	fake->last_handle = 0;
+
+	/* Act */
+	KUNIT_EXPECT_EQ(test, run(test, &env->s1, c->cc, &c->handle, 1,
+				  &c->auth, NULL, 1, &rh), c->rc);
+
+	/* Assert */
+	KUNIT_EXPECT_EQ(test, fake->nr_sent - sent, c->sent);
+	KUNIT_EXPECT_EQ(test, fake->last_handle, c->tpm_handle);
+	if (c->rhandle)
+		KUNIT_EXPECT_EQ(test, rh, c->rhandle);
+}
+
 static struct kunit_case tpm2_rm_transport_cases[] = {
+	KUNIT_CASE_PARAM(tpm2_rm_test_map, map_gen_params),
 	KUNIT_CASE(tpm2_rm_test_sign_loop),
 	KUNIT_CASE(tpm2_rm_test_eviction),
 	KUNIT_CASE(tpm2_rm_test_ownership),

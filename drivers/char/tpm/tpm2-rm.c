@@ -39,7 +39,6 @@ MODULE_PARM_DESC(rm_max_sessions,
  * @forget:	per @ents: the TPM flushed it, drop it from the space
  * @hents:	per handle-area slot, the entity it names or NULL
  * @new_ent:	entity for the response handle, allocated before sending
- * @copy:	the mapped command, kept to re-send after a memory error
  * @answer:	the RM answers with a header-only response, code @answer_rc
  */
 struct tpm2_rm_ctx {
@@ -54,7 +53,6 @@ struct tpm2_rm_ctx {
 	unsigned int nr_ents;
 	struct tpm2_rm_entity *hents[TPM2_RM_MAX_HANDLES];
 	struct tpm2_rm_entity *new_ent;
-	u8 *copy;
 	bool answer;
 	u32 answer_rc;
 };
@@ -376,27 +374,30 @@ static int tpm2_rm_prepare(struct tpm2_rm_ctx *ctx)
 		rc = tpm2_rm_map_auths(ctx);
 	if (!rc && !ctx->answer && ctx->cmd.rhandle)
 		rc = tpm2_rm_prepare_new(ctx);
-	if (rc || ctx->answer || !ctx->cmd.rhandle)
-		return rc;
-	/* keep the mapped command to re-send it after a memory error */
-	ctx->copy = kmemdup(ctx->buf, ctx->len, GFP_KERNEL);
-	return 0;
+	return rc;
 }
 
-/* Send the mapped command; re-send after freeing a slot on memory errors. */
+/*
+ * Send the mapped command; re-send after freeing a slot on memory errors.
+ * Any command may need a slot inside the TPM (TPM2_Create does, and has no
+ * response handle). A memory error is a bare header, and the drivers write
+ * only the response's bytes, so restoring the header restores the command.
+ */
 static ssize_t tpm2_rm_send(struct tpm2_rm_ctx *ctx)
 {
+	u8 header[TPM_HEADER_SIZE];
 	unsigned int tries = 0;
 	ssize_t ret;
 
+	memcpy(header, ctx->buf, TPM_HEADER_SIZE);
 	for (;;) {
 		ret = tpm_transmit_unmanaged(ctx->chip, ctx->buf, ctx->bufsiz);
-		if (ret < 0 || !ctx->copy || tries++ >= TPM2_RM_MAX_RETRIES)
+		if (ret != TPM_HEADER_SIZE || tries++ >= TPM2_RM_MAX_RETRIES)
 			return ret;
 		if (!tpm2_rm_evict_for_retry(ctx->chip,
 					     tpm2_rm_rsp_rc(ctx->buf, ret)))
 			return ret;
-		memcpy(ctx->buf, ctx->copy, ctx->len);
+		memcpy(ctx->buf, header, TPM_HEADER_SIZE);
 	}
 }
 
@@ -512,7 +513,6 @@ static void tpm2_rm_finish(struct tpm2_rm_ctx *ctx)
 		tpm2_rm_entity_free(ent);
 	}
 	tpm2_rm_entity_free(ctx->new_ent);
-	kfree(ctx->copy);
 }
 
 static ssize_t tpm2_rm_answer(struct tpm_chip *chip, u8 *buf, u32 rc)

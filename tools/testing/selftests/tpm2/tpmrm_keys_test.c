@@ -98,6 +98,39 @@ TEST_F_TIMEOUT(keys, eight_keys_one_space, 180)
 	ASSERT_EQ(0, tpm2_flush(self->fd, parent.handle));
 }
 
+/*
+ * TPM2_Create needs a free object slot inside the TPM but names only its
+ * parent and returns no handle. With three primaries resident (the TPM's
+ * three slots), the RM must evict an unnamed one on TPM_RC_OBJECT_MEMORY
+ * and re-send, and the new key must then load and sign.
+ */
+TEST_F_TIMEOUT(keys, create_with_all_slots_taken, 120)
+{
+	struct tpm2_key primary[3], child;
+	uint8_t digest[TPM2_DIGEST_SIZE];
+	uint64_t r0 = 0, r1 = 0;
+	struct tpm2_sig sig;
+	int i, have_retries;
+
+	NEED_RM();
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, tpm2_create_primary(self->fd, TPM2_KEY_STORAGE,
+						 NULL, 0, &primary[i]));
+	have_retries = !tpm2_rm_counter("retries", &r0);
+	ASSERT_EQ(0, tpm2_create(self->fd, &primary[0], NULL, TPM2_KEY_SIGN,
+				 NULL, 0, &child));
+	if (have_retries) {
+		ASSERT_EQ(0, tpm2_rm_counter("retries", &r1));
+		TH_LOG("retries: %llu -> %llu", (unsigned long long)r0,
+		       (unsigned long long)r1);
+		ASSERT_LT(r0, r1);
+	}
+	ASSERT_EQ(0, tpm2_load(self->fd, &primary[0], NULL, &child));
+	tpm2_random(digest, sizeof(digest));
+	ASSERT_EQ(0, tpm2_sign(self->fd, &child, NULL, digest, &sig, NULL));
+	ASSERT_EQ(0, tpm2_verify(self->fd, child.handle, digest, &sig));
+}
+
 TEST_F_TIMEOUT(keys, eight_files_round_robin, 180)
 {
 	struct tpm2_session s[NR_FILES];

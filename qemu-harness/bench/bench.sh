@@ -1,0 +1,61 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# make bench: boot each flavour in $FLAVOURS on a fresh swtpm (tpm-tis) with
+# swtpm's command log on, run the same workloads (guest.sh) in each, then
+# print the report and write CSV and PNG to the results folder ($1).
+# A benchmark, not a test: it fails only when it could not measure.
+set -eu
+OUT=$1
+: "${BUILD:?}" "${REPO:?}" "${INITRAMFS:?}" "${FLAVOURS:=base rm}"
+: "${BENCH_N:=500}" "${BENCH_CLIENTS_N:=496}" "${BENCH_IDLE:=1000}"
+: "${BENCH_TOOLS:=50}" "${BENCH_TIMEOUT:=3600}"
+bench=$REPO/qemu-harness/bench
+bin=$BUILD/bench/tpmbench
+tmp=$(mktemp -d)
+cleanup() { rm -rf "$tmp"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+mkdir -p "$OUT" "$BUILD/bench"
+lib=$REPO/tools/testing/selftests/tpm2
+gcc -O2 -Wall -I"$lib" -o "$bin" "$bench/tpmbench.c" "$lib/tpm2_lib.c"
+
+start=$(date +%s)
+for f in $FLAVOURS; do
+	rm -f "$OUT/$f.results" "$OUT/$f.trace" "$OUT/$f.console"
+	# One retry when the kernel did not come up (TCG on a loaded host).
+	for try in 1 2; do
+		echo "bench: $f: booting (guest console: $OUT/$f.console)"
+		SWTPM_LOG_LEVEL=20 SWTPM_LOG_COPY="$tmp/$f.log" \
+		RESULTS_COPY="$OUT/$f.results" RUN_TIMEOUT="$BENCH_TIMEOUT" \
+		BUILD="$BUILD" REPO="$REPO" INITRAMFS="$INITRAMFS" \
+		KERNEL="$BUILD/obj-$f-minimal/arch/x86/boot/bzImage" \
+		TPM=tis CONFIG=minimal SRC_RM="$BUILD/src-rm" \
+		TESTS="$BUILD/selftests" QUIET=quiet APPEND=no_timer_check \
+			"$REPO/qemu-harness/scripts/boot.sh" cmd \
+			"sh $bench/guest.sh $bin $BENCH_N $BENCH_CLIENTS_N $BENCH_IDLE $BENCH_TOOLS" \
+			</dev/null >"$OUT/$f.console" 2>&1 ||
+			echo "bench: $f: boot exited with $?" >&2
+		grep -q '^I kernel' "$OUT/$f.results" 2>/dev/null && break
+	done
+	grep -q '^E done' "$OUT/$f.results" 2>/dev/null ||
+		echo "bench: $f: the guest job did not finish; see $OUT/$f.console" >&2
+	[ -f "$tmp/$f.log" ] || { echo "bench: $f: no swtpm log" >&2; exit 1; }
+	awk -f "$bench/trace.awk" "$tmp/$f.log" > "$OUT/$f.trace"
+	rm -f "$tmp/$f.log"
+done
+
+files= fls=
+for f in base rm; do
+	case " $FLAVOURS " in *" $f "*) ;; *) continue ;; esac
+	files="$files $OUT/$f.results $OUT/$f.trace"
+	fls="$fls $f"
+done
+# shellcheck disable=SC2086
+awk -f "$bench/belady.awk" -f "$bench/report.awk" -v csv="$OUT/bench.csv" \
+	-v dat="$tmp/plot.dat" $files > "$OUT/bench.md"
+gnuplot -e "dat='$tmp/plot.dat'; png='$OUT/bench.png'; fls='$fls'" \
+	"$bench/plot.gp" || echo "bench: no plot" >&2
+cat "$OUT/bench.md"
+echo
+echo "bench: $OUT/bench.md, bench.csv, bench.png; $(( $(date +%s) - start )) s of boots and report"

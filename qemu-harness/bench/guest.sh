@@ -1,0 +1,118 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# The benchmark's guest job: run every workload once on this kernel and write
+# one "W ..." result line per workload to the results port (/dev/ttyS1).
+#   guest.sh TPMBENCH N CLIENTS_N IDLE_FILES TOOLS_ITERS
+set -eu
+bin=$1 n=$2 cn=$3 idle=$4 iters=$5
+results=${BENCH_RESULTS:-/dev/ttyS1}
+work=$(mktemp -d /tmp/bench.XXXXXX)
+cleanup() { rm -rf "$work"; }
+trap cleanup EXIT
+
+run() {
+	name=$1
+	shift
+	echo "bench: $name"
+	BENCH_NAME=$name timeout -k 5 300 "$bin" "$@" \
+		> "$work/out" 2> "$work/err" ||
+		echo "W id=$2 name=$name status=fail error=exit_$?" > "$work/out"
+	cat "$work/out" > "$results"
+	[ -s "$work/err" ] && sed 's/^/bench: /' "$work/err"
+	return 0
+}
+
+# The RM's counters as "name value" lines (nothing on the old RM).
+counters() {
+	for c in context_loads context_saves flushes evictions retries rm_answered; do
+		[ -r "/sys/class/tpm/tpm0/rm/$c" ] &&
+			echo "$c $(cat "/sys/class/tpm/tpm0/rm/$c")"
+	done
+	return 0
+}
+
+# A tools command; on failure, a result line saying which one.
+tool() {
+	"$@" -T "device:$dev" -Q && return 0
+	echo "W id=$id name=$name status=fail error=$1" > "$results"
+	return 1
+}
+
+# The tools leave their objects loaded on the raw device, where nobody
+# flushes them; flush them between the markers of phase 3 (not counted).
+flush_raw() {
+	"$bin" mark "$1" 3
+	tpm2_flushcontext -T device:/dev/tpm0 -t
+	tpm2_flushcontext -T device:/dev/tpm0 -s
+	"$bin" mark "$1" "$2"
+}
+
+# tools ID DEVICE NAME: a primary saved as a context file, then ITERS times
+# tpm2_load and tpm2_sign, each invocation opening and closing the device.
+tools() {
+	id=$1 dev=$2 name=$3
+	echo "bench: $name"
+	cd "$work"
+	"$bin" mark "$id" 0
+	tool tpm2_createprimary -C o -g sha256 -G ecc256:aes128cfb \
+		-c prim.ctx || return 0
+	tool tpm2_create -C prim.ctx -G ecc256:ecdsa-sha256 -u key.pub \
+		-r key.priv || return 0
+	[ "$dev" = /dev/tpm0 ] && flush_raw "$id" 0
+	echo data > msg
+	: > lat
+	"$bin" mark "$id" 1
+	counters > c0
+	s=$(date +%s%N)
+	i=0
+	while [ "$i" -lt "$iters" ]; do
+		a=$(date +%s%N)
+		tool tpm2_load -C prim.ctx -u key.pub -r key.priv -c key.ctx ||
+			return 0
+		tool tpm2_sign -c key.ctx -g sha256 -o sig msg || return 0
+		echo $(( ($(date +%s%N) - a) / 1000 )) >> lat
+		[ "$dev" = /dev/tpm0 ] && flush_raw "$id" 1
+		i=$((i + 1))
+	done
+	e=$(date +%s%N)
+	counters > c1
+	"$bin" mark "$id" 2
+	[ "$dev" = /dev/tpm0 ] && flush_raw "$id" 2
+	sort -n lat > lat.s
+	awk -v id="$id" -v name="$name" -v w=$(( (e - s) / 1000 )) '
+		FILENAME == "c0" { c[$1] = -$2; next }
+		FILENAME == "c1" { c[$1] += $2; next }
+		{ v[++n] = $1 }
+		END {
+			m = v[int(n / 2) + 1]; p = v[int((n * 95 + 99) / 100)]
+			printf "W id=%d name=%s status=ok ops=%d cmds=0 med_us=%s p95_us=%s wall_ms=%.1f",
+			       id, name, n, m, p, w / 1000
+			for (k in c)
+				printf " rm_%s=%d", k, c[k]
+			printf "\n"
+		}' c0 c1 lat.s > "$results"
+	cd /
+}
+
+# Keep the kernel's hwrng thread off the TPM: its GetRandom would land in
+# the trace (and, on the new RM, count as kernel use of the TPM).
+rng=/sys/class/misc/hw_random
+for r in $(cat "$rng/rng_available" 2>/dev/null); do
+	case $r in virtio*) echo "$r" > "$rng/rng_current" ;; esac
+done
+echo "bench: kernel $(uname -r), hwrng $(cat "$rng/rng_current" 2>/dev/null)"
+echo "I kernel=$(uname -r) hwrng=$(cat "$rng/rng_current" 2>/dev/null)" > "$results"
+
+run sign-1 sign1 1 "$n"
+run raw raw 3 "$n"
+run mixed-1 mixed1 2 "$n"
+i=0
+for k in 1 2 4 8 16; do
+	run "clients-$k-lock" clients $((10 + i)) "$cn" "$k" 1
+	run "clients-$k-free" clients $((20 + i)) "$cn" "$k" 0
+	i=$((i + 1))
+done
+run idle idle 6 "$idle"
+tools 4 /dev/tpmrm0 tools
+tools 5 /dev/tpm0 tools-raw
+echo "E done" > "$results"

@@ -1,0 +1,247 @@
+# SPDX-License-Identifier: GPL-2.0
+# The benchmark's report, run as
+#   awk -f belady.awk -f report.awk -v csv=F -v dat=F \
+#       rm.results rm.trace base.results base.trace
+# FLAVOUR.results: the guest's "W key=value ..." lines; FLAVOUR.trace: the
+# lines of trace.awk.  Only the loop phase (phase 1) of each workload counts.
+# Prints one markdown table, then the goals and the check of the RM's
+# counters against swtpm's count; writes one CSV row per workload and kernel
+# to csv and the plot's data to dat.
+
+# Modeled time (ms) of one command: /work/shared/tpm-latency-model.md, a
+# model, not a measurement.  Create is costed as ECC keygen (CreatePrimary).
+function cost(cc, bus) {
+	if (cc == "00000165") return bus == "spi" ? 2 : 10	# FlushContext
+	if (cc == "00000162") return bus == "spi" ? 10 : 40	# ContextSave
+	if (cc == "00000161") return bus == "spi" ? 10 : 40	# ContextLoad
+	if (cc == "00000157") return bus == "spi" ? 15 : 50	# Load
+	if (cc == "00000176") return bus == "spi" ? 15 : 50	# StartAuthSession
+	if (cc == "0000015D") return bus == "spi" ? 60 : 70	# Sign, ECC P-256
+	if (cc == "00000131" || cc == "00000153")
+		return bus == "spi" ? 200 : 300			# ECC keygen
+	return bus == "spi" ? 3 : 12				# small commands
+}
+
+function flavour(file,    f) {
+	f = file
+	sub(/.*\//, "", f)
+	sub(/\..*/, "", f)
+	return f
+}
+
+function ratio(a, b) { return b > 0 ? a / b : "" }
+function fmt(x, p) { return x == "" ? "-" : sprintf("%." p "f", x) }
+
+FILENAME ~ /\.results$/ && $1 == "W" {
+	f = flavour(FILENAME)
+	delete kv
+	for (i = 2; i <= NF; i++) {
+		eq = index($i, "=")
+		kv[substr($i, 1, eq - 1)] = substr($i, eq + 1)
+	}
+	key = f SUBSEP kv["id"]
+	for (k in kv)
+		res[key, k] = kv[k]
+	if (!(kv["id"] in seen)) {
+		seen[kv["id"]] = 1
+		order[++nw] = kv["id"]
+	}
+	flv[f] = 1
+	next
+}
+FILENAME ~ /\.results$/ && $1 == "I" { info[flavour(FILENAME)] = $0; next }
+
+# The kernel's hwrng thread (6.1 runs it even at quality 0) reads 64 bytes
+# from the TPM on every reseed: not the client's, not the RM's; left out.
+FILENAME ~ /\.trace$/ && $2 == 1 && $3 == "0000017B" && $5 == "0040" {
+	hwrng[flavour(FILENAME) SUBSEP $1]++
+	next
+}
+
+# TPM errors during setup, shown for workloads that failed.
+FILENAME ~ /\.trace$/ && $1 > 0 && $2 == 0 && $4 != "00000000" && $4 != "-" {
+	serr[flavour(FILENAME), $1, $3 ":" $4]++
+}
+
+FILENAME ~ /\.trace$/ && $2 == 1 {
+	f = flavour(FILENAME)
+	key = f SUBSEP $1
+	tpm[key]++
+	bycc[key, $3]++
+	ccs[$3] = 1
+	spi[key] += cost($3, "spi")
+	i2c[key] += cost($3, "i2c")
+	if ($4 != "00000000" && $4 != "-")
+		err[key, $3 ":" $4]++
+	if ($3 == "00000161")
+		loads[key, substr($5, 1, 2) == "80" ? "obj" : "sess"]++
+	next
+}
+
+# Client commands of the tools workflow: the same workflow on /dev/tpm0.
+function client_cmds(f, id) {
+	if (res[f, id, "name"] ~ /^tools/)
+		return tpm[f, 5]
+	return res[f, id, "cmds"]
+}
+
+# The client's own ContextLoad (cl), ContextSave (cs), FlushContext (fc).
+function client_cc(f, id, what,    cc) {
+	if (res[f, id, "name"] !~ /^tools/)
+		return res[f, id, what] + 0
+	cc = what == "cl" ? "00000161" : what == "cs" ? "00000162" : "00000165"
+	return bycc[f, 5, cc] + 0
+}
+
+function row(f, id,    key, name, ops, c, t, opt, k, extra) {
+	key = f SUBSEP id
+	name = res[key, "name"]
+	ops = res[key, "ops"]
+	c = client_cmds(f, id)
+	t = tpm[key] + 0
+	opt = ""
+	if (name ~ /^clients-[0-9]+-lock$/ && res[key, "status"] == "ok") {
+		split(name, p, "-")
+		k = p[2]
+		opt = belady_loads(k, int(res[key, "per"]), 3)
+	}
+	if (name == "mixed-1" && res[key, "status"] == "ok")
+		opt = belady_pool(3, ops, 3)	# 3 keys in rotation, 1 session
+	T[key] = t
+	C[key] = c
+	SPI[key] = ratio(spi[key], ops)
+	MED[key] = res[key, "med_us"] / 1000
+	OPT[key] = opt
+	CL[key] = bycc[key, "00000161"] + 0
+	if (res[key, "status"] != "ok") {
+		printf "| %s | %s | fail: %s |  |  |  |  |  |  |  |  |  |\n",
+		       name, f, res[key, "error"]
+		printf "%s,%s,fail,,,,,,,,,,,,\n", name, f > csv
+		return
+	}
+	extra = c > 0 ? (t - c) / c : ""
+	printf "| %s | %s | %d | %d | %d | %s | %s | %d/%d/%d | %s | %s | %s | %s | %s |\n",
+	       name, f, ops, c, t, fmt(ratio(t, c), 3), fmt(extra, 3),
+	       CL[key], bycc[key, "00000162"], bycc[key, "00000165"],
+	       fmt(MED[key], 2), fmt(res[key, "p95_us"] / 1000, 2),
+	       fmt(SPI[key], 1), fmt(ratio(i2c[key], ops), 1),
+	       opt == "" ? "-" : CL[key] " / " opt
+	printf "%s,%s,ok,%d,%d,%d,%s,%s,%d,%d,%d,%s,%s,%s,%s,%s\n",
+	       name, f, ops, c, t, ratio(t, c), extra, CL[key],
+	       bycc[key, "00000162"], bycc[key, "00000165"], MED[key],
+	       res[key, "p95_us"] / 1000, SPI[key], ratio(i2c[key], ops),
+	       opt > csv
+}
+
+function goal(ok, text) {
+	printf "- goal %s: %s\n", ok == "" ? "NOT MEASURED" : ok ? "reached" : "NOT reached", text
+}
+
+function find(f, name,    i) {
+	for (i = 1; i <= nw; i++)
+		if (res[f, order[i], "name"] == name)
+			return f SUBSEP order[i]
+	return ""
+}
+
+END {
+	print "workload,kernel,status,ops,client_cmds,tpm_cmds,tpm_per_client,extra_per_client,context_loads,context_saves,flushes,median_ms,p95_ms,model_spi_ms_per_op,model_i2c_ms_per_op,optimum_loads" > csv
+	print "| workload | kernel | ops | client cmds | TPM cmds | TPM/client | extra/client | load/save/flush | median ms | p95 ms | model SPI ms/op | model I2C ms/op | loads / optimum |"
+	print "|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|"
+	nf = split("base rm", fls, " ")
+	for (i = 1; i <= nw; i++)
+		for (j = 1; j <= nf; j++)
+			if ((fls[j], order[i], "name") in res)
+				row(fls[j], order[i])
+	print ""
+	print "TPM commands counted by swtpm outside the guest, loop phase only; model ms: /work/shared/tpm-latency-model.md costed on that trace (a model, not a measurement); median/p95: guest CLOCK_MONOTONIC per op under QEMU TCG; optimum: Belady's MIN, 3 object + 3 session slots, best start."
+	print ""
+
+	r = find("rm", "sign-1"); b = find("base", "sign-1"); w = find("rm", "raw")
+	x = r == "" ? "" : ratio(T[r], C[r])
+	goal(x == "" ? "" : x <= 1.02, "sign-1 on ours " fmt(x, 3) " TPM commands per client command (<= 1.02)")
+	x = (r == "" || w == "" || b == "") ? "" : MED[r] <= 1.05 * MED[w] && MED[r] < MED[b]
+	y = (r == "" || w == "") ? "" : 100 * (ratio(MED[r], MED[w]) - 1)
+	goal(x, sprintf("sign-1 median %s ms on ours vs %s ms raw (%s%%) and %s ms base",
+	     fmt(MED[r], 2), fmt(MED[w], 2), fmt(y, 1), fmt(MED[b], 2)))
+	r8 = find("rm", "clients-8-lock"); b8 = find("base", "clients-8-lock")
+	x = (r8 == "" || b8 == "") ? "" : ratio(T[b8], T[r8])
+	goal(x == "" ? "" : x >= 3, "clients-8 lockstep: base/ours TPM commands " fmt(x, 2) " (>= 3)")
+	if (r8 != "" && res[r8, "status"] != "ok")
+		r8 = ""
+	x = r8 == "" ? "" : (OPT[r8] > 0 ? CL[r8] / OPT[r8] : (CL[r8] == 0 ? 1 : ""))
+	goal(x == "" ? "" : x <= 1.2, "clients-8 lockstep: context loads ours/optimum " (r8 == "" ? "-" : CL[r8] "/" OPT[r8]) " = " fmt(x, 2) " (<= 1.2)")
+	x = (r == "" || b == "") ? "" : ratio(SPI[b], SPI[r])
+	y = (r == "" || b == "") ? "" : ratio(i2c[b], i2c[r])
+	goal(x == "" ? "" : x >= 4, "modeled SPI time (a model) sign-1 base/ours " fmt(x, 2) " (>= 4); I2C column " fmt(y, 2) "; raw floor " fmt(w == "" ? "" : SPI[w], 1) " ms/op")
+	ri = find("rm", "idle"); bi = find("base", "idle")
+	x = ri == "" || res[ri, "status"] != "ok" ? "" : res[ri, "memfree_b_per_file"] + 0
+	goal(x == "" ? "" : x <= 4096, sprintf("idle kernel memory per open file on ours %s B by MemFree (Slab %s B); base %s B (Slab %s B) (<= 4096)",
+	     x == "" ? "-" : x, ri == "" ? "-" : res[ri, "slab_b_per_file"],
+	     bi == "" ? "-" : res[bi, "memfree_b_per_file"], bi == "" ? "-" : res[bi, "slab_b_per_file"]))
+
+	# The RM's own counters against swtpm's count, loop phases of rm.
+	print ""
+	n = 0
+	for (i = 1; i <= nw; i++) {
+		key = "rm" SUBSEP order[i]
+		if (!((key, "rm_context_loads") in res))
+			continue
+		n++
+		dl = bycc[key, "00000161"] - client_cc("rm", order[i], "cl") - res[key, "rm_context_loads"]
+		ds = bycc[key, "00000162"] - client_cc("rm", order[i], "cs") - res[key, "rm_context_saves"]
+		df = bycc[key, "00000165"] - client_cc("rm", order[i], "fc") - res[key, "rm_flushes"]
+		if (dl || ds || df)
+			printf "- counters: %s: swtpm minus client minus RM counter: ContextLoad %+d, ContextSave %+d, FlushContext %+d (RM: loads %d saves %d flushes %d evictions %d retries %d answered %d)\n",
+			       res[key, "name"], dl, ds, df, res[key, "rm_context_loads"],
+			       res[key, "rm_context_saves"], res[key, "rm_flushes"],
+			       res[key, "rm_evictions"], res[key, "rm_retries"],
+			       res[key, "rm_answered"]
+		else
+			agree = agree " " res[key, "name"]
+	}
+	if (n)
+		printf "- counters: RM sysfs counters equal swtpm's count (minus the client's own) for:%s\n", agree == "" ? " none" : agree
+	else
+		print "- counters: no RM counters in sysfs (no rm flavour run)"
+	for (k in err) {
+		split(k, p, SUBSEP)
+		printf "- TPM errors in the loop of %s %s: %d x cc:rc %s\n",
+		       p[1], res[p[1], p[2], "name"], err[k], p[3]
+	}
+	for (k in serr) {
+		split(k, p, SUBSEP)
+		if (res[p[1], p[2], "status"] == "ok")
+			continue
+		printf "- TPM errors in the setup of %s %s (failed): %d x cc:rc %s\n",
+		       p[1], res[p[1], p[2], "name"], serr[k], p[3]
+	}
+	for (k in hwrng) {
+		split(k, p, SUBSEP)
+		hw = hw " " p[1] "/" res[k, "name"] ":" hwrng[k]
+	}
+	if (hw != "")
+		print "- left out of the counts: the kernel hwrng thread's GetRandom(64) in loop phases:" hw
+	for (f in info)
+		printf "- %s: %s\n", f, info[f]
+
+	# Plot data: workload, TPM/client per kernel, median ms per kernel.
+	for (i = 1; i <= nw; i++) {
+		line = ""
+		for (j = 1; j <= nf; j++) {
+			if (!(fls[j] in flv))
+				continue
+			key = fls[j] SUBSEP order[i]
+			v = res[key, "status"] == "ok" ? ratio(T[key], C[key]) : ""
+			line = line " " (v == "" ? "nan" : v)
+			nm = res[key, "name"] != "" ? res[key, "name"] : nm
+		}
+		for (j = 1; j <= nf; j++) {
+			if (!(fls[j] in flv))
+				continue
+			key = fls[j] SUBSEP order[i]
+			line = line " " (res[key, "status"] == "ok" ? MED[key] : "nan")
+		}
+		print nm line > dat
+	}
+}

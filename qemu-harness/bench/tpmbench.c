@@ -1,0 +1,573 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Workload program of the TPM resource manager benchmark; runs in the guest.
+ * Every workload marks its phases with a TPM2_GetRandom whose size is
+ * 0xB000 | id << 2 | phase, sent on a separate, empty /dev/tpmrm0 file, so
+ * the host can split the swtpm command log into setup, loop and teardown.
+ * One result line per workload goes to stdout:
+ *   W id=.. name=.. status=.. ops=.. cmds=.. cl=.. cs=.. fc=.. med_us=..
+ *   p95_us=.. wall_ms=.. rm_context_loads=.. ...
+ * "cmds" counts the commands this program sent in the loop phase, and
+ * cl/cs/fc those of them that were ContextLoad, ContextSave, FlushContext.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <signal.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+#include "tpm2_lib.h"
+
+#define BENCH_MARK_BASE		0xB000
+#define BENCH_SETUP		0
+#define BENCH_LOOP		1
+#define BENCH_TEARDOWN		2
+#define BENCH_MAX_CLIENTS	64
+
+static const char * const bench_counters[] = {
+	"context_loads", "context_saves", "flushes", "evictions", "retries",
+	"rm_answered",
+};
+#define BENCH_NR_COUNTERS	(sizeof(bench_counters) / sizeof(bench_counters[0]))
+
+struct bench_result {
+	const char *name;
+	int id;
+	const char *status;
+	long ops;
+	long cmds;
+	long cl, cs, fc;
+	double *lat_us;		/* ops entries, may live in shared memory */
+	double wall_ms;
+	uint64_t rm0[BENCH_NR_COUNTERS], rm1[BENCH_NR_COUNTERS];
+	int has_rm;
+	char extra[256];
+};
+
+struct bench_signer {
+	struct tpm2_key primary;
+	struct tpm2_key key;
+	struct tpm2_session sess;
+};
+
+static int bench_marker_fd = -1;
+static int bench_fail_fd = -1;	/* a client tells its parent it failed */
+static const char *bench_dev = TPM2_RM_DEV;
+
+static double bench_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+static void bench_die(const char *what, int ret)
+{
+	fprintf(stderr, "tpmbench: %s failed: %d (0x%x)\n", what, ret,
+		ret < 0 ? -ret : ret);
+	if (bench_fail_fd >= 0 && write(bench_fail_fd, "!", 1) != 1)
+		exit(2);
+	exit(1);
+}
+
+/*
+ * A marker command on the empty marker file: costs no context traffic. The
+ * TPM caps the size it returns, so the answer is not checked beyond rc.
+ */
+static void bench_mark(int id, int phase)
+{
+	uint16_t count = BENCH_MARK_BASE | id << 2 | phase;
+	uint8_t cmd[12] = {
+		TPM2_ST_NO_SESSIONS >> 8, TPM2_ST_NO_SESSIONS & 0xff,
+		0, 0, 0, sizeof(cmd),				/* size */
+		0, 0, TPM2_CC_GET_RANDOM >> 8, TPM2_CC_GET_RANDOM & 0xff,
+		count >> 8, count & 0xff,			/* bytesRequested */
+	};
+	uint8_t rsp[TPM2_BUF_SIZE];
+	int ret;
+
+	if (getenv("TPM2_LIB_TCP"))	/* host-side check of the program */
+		return;
+	if (bench_marker_fd < 0) {
+		bench_marker_fd = tpm2_open(TPM2_RM_DEV, 0);
+		if (bench_marker_fd < 0)
+			bench_die("open marker device", bench_marker_fd);
+	}
+	ret = tpm2_xfer(bench_marker_fd, cmd, sizeof(cmd), rsp, sizeof(rsp));
+	if (ret >= 10 && tpm2_get32(rsp + 6))
+		ret = -EPROTO;
+	if (ret < 10)
+		bench_die("marker", ret);
+}
+
+static void bench_counters_read(uint64_t *v, int *has)
+{
+	unsigned int i;
+
+	*has = tpm2_rm_has_counters();
+	for (i = 0; i < BENCH_NR_COUNTERS; i++)
+		if (!*has || tpm2_rm_counter(bench_counters[i], &v[i]))
+			v[i] = 0;
+}
+
+static int bench_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void bench_print(struct bench_result *r)
+{
+	double med = 0, p95 = 0;
+	unsigned int i;
+
+	if (r->ops > 0 && r->lat_us) {
+		qsort(r->lat_us, r->ops, sizeof(double), bench_cmp);
+		med = r->lat_us[r->ops / 2];
+		p95 = r->lat_us[(r->ops * 95 + 99) / 100 - 1];
+	}
+	printf("W id=%d name=%s status=%s ops=%ld cmds=%ld cl=%ld cs=%ld fc=%ld med_us=%.1f p95_us=%.1f wall_ms=%.1f",
+	       r->id, r->name, r->status ? r->status : "ok", r->ops, r->cmds,
+	       r->cl, r->cs, r->fc, med, p95, r->wall_ms);
+	for (i = 0; i < BENCH_NR_COUNTERS; i++)
+		if (r->has_rm)
+			printf(" rm_%s=%llu", bench_counters[i],
+			       (unsigned long long)(r->rm1[i] - r->rm0[i]));
+	printf("%s%s\n", r->extra[0] ? " " : "", r->extra);
+	fflush(stdout);
+}
+
+static void bench_loop_begin(struct bench_result *r)
+{
+	bench_mark(r->id, BENCH_LOOP);
+	bench_counters_read(r->rm0, &r->has_rm);
+	r->wall_ms = bench_now_us();
+}
+
+static void bench_loop_end(struct bench_result *r)
+{
+	r->wall_ms = (bench_now_us() - r->wall_ms) / 1e3;
+	bench_counters_read(r->rm1, &r->has_rm);
+	bench_mark(r->id, BENCH_TEARDOWN);
+}
+
+/* CreatePrimary, Create and Load a signing child, StartAuthSession (HMAC). */
+static int bench_signer_setup(int fd, struct bench_signer *s, int keep_primary)
+{
+	struct tpm2_auth pw = { NULL, 0 };
+	int ret;
+
+	ret = tpm2_create_primary(fd, TPM2_KEY_STORAGE, NULL, 0, &s->primary);
+	if (ret)
+		return ret;
+	ret = tpm2_create(fd, &s->primary, &pw, TPM2_KEY_SIGN, NULL, 0,
+			  &s->key);
+	if (ret)
+		return ret;
+	ret = tpm2_load(fd, &s->primary, &pw, &s->key);
+	if (ret)
+		return ret;
+	if (!keep_primary) {
+		ret = tpm2_flush(fd, s->primary.handle);
+		if (ret)
+			return ret;
+		s->primary.handle = 0;
+	}
+	return tpm2_start_session(fd, TPM2_SE_HMAC, &s->sess);
+}
+
+static void bench_signer_teardown(int fd, struct bench_signer *s)
+{
+	tpm2_flush(fd, s->sess.handle);
+	tpm2_flush(fd, s->key.handle);
+	if (s->primary.handle)
+		tpm2_flush(fd, s->primary.handle);
+}
+
+static int bench_sign(int fd, struct bench_signer *s)
+{
+	struct tpm2_auth auth = { &s->sess, TPM2_SA_CONTINUE_SESSION };
+	uint8_t digest[TPM2_DIGEST_SIZE];
+	struct tpm2_sig sig;
+	int ok;
+
+	tpm2_random(digest, sizeof(digest));
+	return tpm2_sign(fd, &s->key, &auth, digest, &sig, &ok);
+}
+
+/* sign-1 and raw: one client, N signs under one HMAC session. */
+static void bench_sign1(struct bench_result *r, const char *dev, long n)
+{
+	struct bench_signer s;
+	double t;
+	long i;
+	int fd, ret;
+
+	bench_mark(r->id, BENCH_SETUP);
+	fd = tpm2_open_env(dev);
+	if (fd < 0)
+		bench_die(dev, fd);
+	ret = bench_signer_setup(fd, &s, 1);
+	if (ret)
+		bench_die("sign-1 setup", ret);
+	r->lat_us = calloc(n, sizeof(double));
+	bench_loop_begin(r);
+	for (i = 0; i < n; i++) {
+		t = bench_now_us();
+		ret = bench_sign(fd, &s);
+		if (ret)
+			bench_die("sign", ret);
+		r->lat_us[i] = bench_now_us() - t;
+	}
+	bench_loop_end(r);
+	r->ops = r->cmds = n;
+	bench_signer_teardown(fd, &s);
+	close(fd);
+}
+
+/*
+ * mixed-1: a primary, three signing keys whose policy is
+ * PolicyCommandCode(Sign), and one policy session; each op is
+ * PolicyCommandCode + Sign with the keys in rotation.
+ */
+static void bench_mixed1(struct bench_result *r, long n)
+{
+	struct tpm2_auth pw = { NULL, 0 }, pa;
+	uint8_t policy[TPM2_DIGEST_SIZE] = { 0 };
+	uint8_t digest[TPM2_DIGEST_SIZE];
+	struct tpm2_key primary, keys[3];
+	struct tpm2_session sess;
+	struct tpm2_sig sig;
+	double t;
+	long i;
+	int fd, ret, ok, k;
+
+	bench_mark(r->id, BENCH_SETUP);
+	fd = tpm2_open_env(bench_dev);
+	if (fd < 0)
+		bench_die(bench_dev, fd);
+	tpm2_policy_extend_cc(policy, TPM2_CC_SIGN);
+	ret = tpm2_create_primary(fd, TPM2_KEY_STORAGE, NULL, 0, &primary);
+	for (k = 0; !ret && k < 3; k++)
+		ret = tpm2_create(fd, &primary, &pw, TPM2_KEY_SIGN, policy,
+				  sizeof(policy), &keys[k]);
+	for (k = 0; !ret && k < 3; k++) {
+		ret = tpm2_load(fd, &primary, &pw, &keys[k]);
+		if (ret)
+			snprintf(r->extra, sizeof(r->extra),
+				 "error=load_of_key_%d_rc_0x%x", k + 1, ret);
+	}
+	if (!ret)
+		ret = tpm2_start_session(fd, TPM2_SE_POLICY, &sess);
+	if (ret) {
+		/* The old RM holds at most three objects per space. */
+		if (!r->extra[0])
+			snprintf(r->extra, sizeof(r->extra),
+				 "error=setup_rc_0x%x", ret);
+		r->status = "fail";
+		close(fd);
+		bench_mark(r->id, BENCH_LOOP);
+		bench_mark(r->id, BENCH_TEARDOWN);
+		return;
+	}
+	r->lat_us = calloc(n, sizeof(double));
+	pa.sess = &sess;
+	pa.attrs = TPM2_SA_CONTINUE_SESSION;
+	bench_loop_begin(r);
+	for (i = 0; i < n; i++) {
+		t = bench_now_us();
+		ret = tpm2_policy_command_code(fd, sess.handle, TPM2_CC_SIGN);
+		if (ret)
+			bench_die("PolicyCommandCode", ret);
+		tpm2_random(digest, sizeof(digest));
+		ret = tpm2_sign(fd, &keys[i % 3], &pa, digest, &sig, &ok);
+		if (ret)
+			bench_die("policy sign", ret);
+		r->lat_us[i] = bench_now_us() - t;
+	}
+	bench_loop_end(r);
+	r->ops = n;
+	r->cmds = 2 * n;
+	tpm2_flush(fd, sess.handle);
+	for (k = 0; k < 3; k++)
+		tpm2_flush(fd, keys[k].handle);
+	tpm2_flush(fd, primary.handle);
+	close(fd);
+}
+
+/* Returns 0, or -1 when a client sent "!" (it failed). */
+static int bench_wait_byte(int fd)
+{
+	char c;
+
+	if (read(fd, &c, 1) != 1)
+		bench_die("pipe read", -errno);
+	return c == '!' ? -1 : 0;
+}
+
+static void bench_put_byte(int fd)
+{
+	if (write(fd, "x", 1) != 1)
+		bench_die("pipe write", -errno);
+}
+
+/*
+ * One client of clients-k: its own file, key (primary flushed) and HMAC
+ * session; per strict round robin (token passed through pipes) or free.
+ */
+static void bench_client(int c, int k, long per, int lockstep, int *tok,
+			 int ready, int go, int quit, double *lat)
+{
+	struct bench_signer s;
+	double t;
+	long i;
+	int fd, ret;
+
+	bench_fail_fd = ready;
+	fd = tpm2_open_env(bench_dev);
+	if (fd < 0)
+		bench_die(bench_dev, fd);
+	ret = bench_signer_setup(fd, &s, 0);
+	if (ret)
+		bench_die("client setup", ret);
+	bench_put_byte(ready);
+	if (!lockstep)
+		bench_wait_byte(go);
+	for (i = 0; i < per; i++) {
+		if (lockstep)
+			bench_wait_byte(tok[2 * c]);
+		t = bench_now_us();
+		ret = bench_sign(fd, &s);
+		if (ret)
+			bench_die("client sign", ret);
+		lat[i] = bench_now_us() - t;
+		if (lockstep)
+			bench_put_byte(tok[2 * ((c + 1) % k) + 1]);
+	}
+	bench_put_byte(ready);
+	bench_wait_byte(quit);
+	bench_signer_teardown(fd, &s);
+	close(fd);
+	_exit(0);
+}
+
+/* A client failed: stop the others, the workload reports the failure. */
+static void bench_clients_abort(struct bench_result *r, pid_t *pids, int k,
+				const char *when)
+{
+	int c;
+
+	for (c = 0; c < k; c++)
+		kill(pids[c], SIGKILL);
+	while (wait(NULL) > 0)
+		;
+	r->status = "fail";
+	snprintf(r->extra, sizeof(r->extra), "error=client_failed_in_%s",
+		 when);
+}
+
+static void bench_clients(struct bench_result *r, int k, long n, int lockstep)
+{
+	int tok[2 * BENCH_MAX_CLIENTS], ready[2], go[2], quit[2];
+	pid_t pids[BENCH_MAX_CLIENTS];
+	long per = n / k;
+	double *lat;
+	int c;
+
+	bench_mark(r->id, BENCH_SETUP);
+	lat = mmap(NULL, per * k * sizeof(double), PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (lat == MAP_FAILED || pipe(ready) || pipe(go) || pipe(quit))
+		bench_die("clients setup", -errno);
+	for (c = 0; c < k; c++)
+		if (pipe(&tok[2 * c]))
+			bench_die("pipe", -errno);
+	fflush(stdout);
+	for (c = 0; c < k; c++) {
+		pid_t pid = fork();
+
+		if (pid < 0)
+			bench_die("fork", -errno);
+		if (!pid)
+			bench_client(c, k, per, lockstep, tok, ready[1],
+				     go[0], quit[0], lat + c * per);
+		pids[c] = pid;
+	}
+	for (c = 0; c < k; c++) {
+		if (bench_wait_byte(ready[0])) {
+			bench_clients_abort(r, pids, k, "setup");
+			bench_mark(r->id, BENCH_LOOP);
+			bench_mark(r->id, BENCH_TEARDOWN);
+			return;
+		}
+	}
+	bench_loop_begin(r);
+	if (lockstep)
+		bench_put_byte(tok[1]);
+	else
+		for (c = 0; c < k; c++)
+			bench_put_byte(go[1]);
+	for (c = 0; c < k; c++) {
+		if (bench_wait_byte(ready[0])) {
+			bench_loop_end(r);
+			bench_clients_abort(r, pids, k, "loop");
+			return;
+		}
+	}
+	bench_loop_end(r);
+	for (c = 0; c < k; c++)
+		bench_put_byte(quit[1]);
+	while (wait(NULL) > 0)
+		;
+	r->ops = r->cmds = per * k;
+	r->lat_us = lat;
+	snprintf(r->extra, sizeof(r->extra), "k=%d per=%ld lockstep=%d",
+		 k, per, lockstep);
+}
+
+static long bench_meminfo(const char *field)
+{
+	char line[256];
+	size_t len = strlen(field);
+	long v = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, field, len) && line[len] == ':')
+			v = strtol(line + len + 1, NULL, 10);
+	fclose(f);
+	return v;
+}
+
+/*
+ * idle: nr open files of the RM device, each holding one loaded key
+ * (ContextLoad of one saved key context); kernel memory before and after.
+ */
+static void bench_idle(struct bench_result *r, long nr)
+{
+	struct rlimit rl = { nr + 64, nr + 64 };
+	struct bench_signer s;
+	struct tpm2_context ctx;
+	long slab0, free0, slab1, free1, i;
+	uint32_t h;
+	int *fds, fd, ret;
+
+	bench_mark(r->id, BENCH_SETUP);
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		bench_die("setrlimit", -errno);
+	fds = calloc(nr, sizeof(int));
+	r->lat_us = calloc(nr, sizeof(double));
+	fd = tpm2_open_env(bench_dev);
+	if (fd < 0)
+		bench_die(bench_dev, fd);
+	ret = bench_signer_setup(fd, &s, 0);
+	if (!ret)
+		ret = tpm2_context_save(fd, s.key.handle, &ctx);
+	if (ret)
+		bench_die("idle setup", ret);
+	bench_signer_teardown(fd, &s);
+	close(fd);
+	sync();
+	sleep(1);
+	bench_loop_begin(r);
+	slab0 = bench_meminfo("Slab");
+	free0 = bench_meminfo("MemFree");
+	for (i = 0; i < nr; i++) {
+		double t = bench_now_us();
+
+		fds[i] = tpm2_open_env(bench_dev);
+		if (fds[i] < 0) {
+			snprintf(r->extra, sizeof(r->extra),
+				 "error=open_%ld_%d", i, fds[i]);
+			r->status = "fail";
+			break;
+		}
+		ret = tpm2_context_load(fds[i], &ctx, &h);
+		r->cmds++;
+		r->cl++;
+		if (ret) {
+			snprintf(r->extra, sizeof(r->extra),
+				 "error=context_load_%ld_rc_0x%x", i, ret);
+			r->status = "fail";
+			i++;
+			break;
+		}
+		r->lat_us[i] = bench_now_us() - t;
+	}
+	sleep(1);
+	slab1 = bench_meminfo("Slab");
+	free1 = bench_meminfo("MemFree");
+	bench_loop_end(r);
+	r->ops = i;
+	if (!r->status)
+		snprintf(r->extra, sizeof(r->extra),
+			 "files=%ld slab_kib=%ld memfree_kib=%ld slab_b_per_file=%ld memfree_b_per_file=%ld",
+			 i, slab1 - slab0, free0 - free1,
+			 (slab1 - slab0) * 1024 / (i ? i : 1),
+			 (free0 - free1) * 1024 / (i ? i : 1));
+	while (i-- > 0)
+		close(fds[i]);
+	free(fds);
+}
+
+static void bench_usage(void)
+{
+	fprintf(stderr,
+		"usage: tpmbench sign1|raw|mixed1|idle|clients|mark ID [args]\n"
+		"  tpmbench sign1 ID N          N signs on /dev/tpmrm0\n"
+		"  tpmbench raw ID N            N signs on /dev/tpm0\n"
+		"  tpmbench mixed1 ID N         N policy signs, 3 keys\n"
+		"  tpmbench clients ID N K L    K clients, N/K signs each, L=1 lockstep\n"
+		"  tpmbench idle ID FILES       FILES open files with one key each\n"
+		"  tpmbench mark ID PHASE       send one marker\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	struct bench_result r = { 0 };
+	long n;
+
+	if (argc < 4)
+		bench_usage();
+	r.name = getenv("BENCH_NAME") ? getenv("BENCH_NAME") : argv[1];
+	r.id = atoi(argv[2]);
+	n = atol(argv[3]);
+	if (r.id <= 0 || r.id >= 0x400)
+		bench_usage();
+	if (!strcmp(argv[1], "mark")) {
+		bench_mark(r.id, n & 3);
+		return 0;
+	}
+	if (n <= 0)
+		bench_usage();
+	if (!strcmp(argv[1], "sign1")) {
+		bench_sign1(&r, TPM2_RM_DEV, n);
+	} else if (!strcmp(argv[1], "raw")) {
+		bench_sign1(&r, TPM2_RAW_DEV, n);
+	} else if (!strcmp(argv[1], "mixed1")) {
+		bench_mixed1(&r, n);
+	} else if (!strcmp(argv[1], "idle")) {
+		bench_idle(&r, n);
+	} else if (!strcmp(argv[1], "clients") && argc == 6) {
+		int k = atoi(argv[4]);
+
+		if (k < 1 || k > BENCH_MAX_CLIENTS)
+			bench_usage();
+		bench_clients(&r, k, n, atoi(argv[5]));
+	} else {
+		bench_usage();
+	}
+	bench_print(&r);
+	return 0;
+}

@@ -3,8 +3,10 @@
  * TPM 2.0 resource manager: residency.
  *
  * One per-chip table knows which TPM slot holds which space's entity and
- * picks eviction victims: least recently used first, never an entity the
- * current command names. A context stays resident until its slot is needed.
+ * picks eviction victims, never an entity the current command names: the
+ * one expected to be needed last, judging by how many RM commands passed
+ * between its last two uses. A context stays resident until its slot is
+ * needed.
  * Objects are evicted with FlushContext alone once a valid blob exists
  * (objects never change); sequences are re-saved because they do change;
  * sessions are evicted with ContextSave alone. The thin transport at the top
@@ -130,6 +132,8 @@ void tpm2_rm_resident_add(struct tpm2_rm_chip *rm, struct tpm2_rm_entity *ent,
 		return;
 	ent->phandle = phandle;
 	ent->resident = true;
+	if (!ent->last_use)
+		ent->last_use = rm->clock;
 	list_add_tail(&ent->lru_node, &rm->lru);
 	if (ent->kind == TPM2_RM_SESSION)
 		rm->nr_sessions++;
@@ -157,15 +161,22 @@ void tpm2_rm_resident_del(struct tpm2_rm_chip *rm, struct tpm2_rm_entity *ent)
 EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_resident_del);
 
 /**
- * tpm2_rm_resident_touch() - mark @ent most recently used
+ * tpm2_rm_resident_touch() - record that the current command used @ent
  * @rm:		residency table
  * @ent:	a resident entity
+ *
+ * Moves @ent to the recent end of the LRU list and remembers the distance
+ * to its previous use, which predicts its next one.
  */
 void tpm2_rm_resident_touch(struct tpm2_rm_chip *rm,
 			    struct tpm2_rm_entity *ent)
 {
-	if (ent->resident)
-		list_move_tail(&ent->lru_node, &rm->lru);
+	if (!ent->resident)
+		return;
+	if (ent->last_use && rm->clock > ent->last_use)
+		ent->gap = rm->clock - ent->last_use;
+	ent->last_use = rm->clock;
+	list_move_tail(&ent->lru_node, &rm->lru);
 }
 EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_resident_touch);
 
@@ -184,25 +195,51 @@ bool tpm2_rm_resident_full(const struct tpm2_rm_chip *rm, bool session)
 }
 EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_resident_full);
 
+/*
+ * When @ent should be needed next, in RM commands. An entity that keeps to
+ * its last reuse distance is expected after that distance; one never reused,
+ * or idle for longer than its distance, is expected no sooner than it has
+ * been idle already.
+ */
+static u64 tpm2_rm_next_use(const struct tpm2_rm_chip *rm,
+			    const struct tpm2_rm_entity *ent)
+{
+	u64 idle = rm->clock - min(rm->clock, ent->last_use);
+
+	if (ent->gap && idle <= ent->gap)
+		return ent->last_use + ent->gap;
+	return rm->clock + idle;
+}
+
 /**
  * tpm2_rm_resident_victim() - choose what to evict
  * @rm:		residency table
  * @session:	choose a session if true, an object or sequence otherwise
  *
- * Return: the least recently used unpinned entity of the class, or NULL.
+ * Approximates Belady's choice: the unpinned entity of the class whose next
+ * use is expected last, the least recently used among equals. Clients that
+ * take turns (each reused after the same distance) thus evict the one just
+ * served, which plain LRU would reload first; an entity nobody reuses goes
+ * before any that is reused.
+ *
+ * Return: the victim, or NULL if every resident entity is pinned.
  */
 struct tpm2_rm_entity *tpm2_rm_resident_victim(const struct tpm2_rm_chip *rm,
 					       bool session)
 {
-	struct tpm2_rm_entity *ent;
+	struct tpm2_rm_entity *ent, *victim = NULL;
+	u64 next, latest = 0;
 
 	list_for_each_entry(ent, &rm->lru, lru_node) {
-		bool is_session = ent->kind == TPM2_RM_SESSION;
-
-		if (!ent->pinned && is_session == session)
-			return ent;
+		if (ent->pinned || (ent->kind == TPM2_RM_SESSION) != session)
+			continue;
+		next = tpm2_rm_next_use(rm, ent);
+		if (!victim || next > latest) {
+			victim = ent;
+			latest = next;
+		}
 	}
-	return NULL;
+	return victim;
 }
 EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_resident_victim);
 

@@ -302,7 +302,12 @@ struct victim_case {
 	unsigned int nr;
 	bool session;
 	int victim;		/* index, -1 for none */
+	u64 clock;		/* RM commands so far; 0: all unused */
+	u64 last_use[4];
+	u64 gap[4];
 };
+
+#define OBJ3 { TPM2_RM_OBJECT, TPM2_RM_OBJECT, TPM2_RM_OBJECT }
 
 static const struct victim_case victim_cases[] = {
 	{ "oldest object", { TPM2_RM_OBJECT, TPM2_RM_OBJECT }, {}, 2, false,
@@ -316,6 +321,16 @@ static const struct victim_case victim_cases[] = {
 	{ "session class only", { TPM2_RM_OBJECT, TPM2_RM_SESSION,
 	  TPM2_RM_SESSION }, { false, true }, 3, true, 2 },
 	{ "no session resident", { TPM2_RM_OBJECT }, {}, 1, true, -1 },
+	{ "round robin evicts the one just served", OBJ3, {}, 3, false, 2,
+	  10, { 8, 9, 10 }, { 8, 8, 8 } },
+	{ "round robin, just served pinned", OBJ3, { false, false, true }, 3,
+	  false, 1, 10, { 8, 9, 10 }, { 8, 8, 8 } },
+	{ "never reused goes first", OBJ3, {}, 3, false, 0,
+	  10, { 2, 9, 10 }, { 0, 3, 3 } },
+	{ "idle past its distance goes first", OBJ3, {}, 3, false, 0,
+	  10, { 1, 9, 10 }, { 2, 8, 8 } },
+	{ "hot entity stays", { TPM2_RM_SESSION, TPM2_RM_SESSION }, {}, 2,
+	  true, 0, 10, { 5, 10 }, { 100, 1 } },
 };
 
 static void victim_case_desc(const struct victim_case *c, char *desc)
@@ -335,11 +350,14 @@ static void tpm2_rm_test_victim(struct kunit *test)
 	INIT_LIST_HEAD(&rm.lru);
 	rm.object_slots = 3;
 	rm.session_slots = 3;
+	rm.clock = c->clock;
 	for (i = 0; i < c->nr; i++) {
 		ents[i] = kunit_kzalloc(test, sizeof(*ents[i]), GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, ents[i]);
 		ents[i]->kind = c->kinds[i];
 		ents[i]->pinned = c->pinned[i];
+		ents[i]->last_use = c->last_use[i];
+		ents[i]->gap = c->gap[i];
 		tpm2_rm_resident_add(&rm, ents[i], 0x80000000 + i);
 	}
 	KUNIT_EXPECT_PTR_EQ(test, tpm2_rm_resident_victim(&rm, c->session),

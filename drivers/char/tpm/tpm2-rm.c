@@ -559,6 +559,7 @@ ssize_t tpm2_rm_transmit(struct tpm_chip *chip, struct tpm2_rm_space *space,
 	if (len < TPM_HEADER_SIZE || bufsiz < TPM_HEADER_SIZE + 9)
 		return -EINVAL;
 	tpm2_rm_read_props(chip);
+	chip->rm->clock++;
 	cc = get_unaligned_be32(&buf[6]);
 	if (!tpm2_rm_find_cc_attrs(chip->cc_attrs_tbl, chip->nr_commands, cc,
 				   &attrs))

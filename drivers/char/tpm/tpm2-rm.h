@@ -92,6 +92,8 @@ struct tpm2_rm_space;
  * @pinned:	named by the command being processed; must not be evicted
  * @handed_out:	session the client saved itself: not loaded, no blob here
  * @lost:	context could not be saved when the TPM had to be emptied
+ * @last_use:	&tpm2_rm_chip.clock when a command last named it
+ * @gap:	RM commands between its last two uses; 0 until it is reused
  *
  * All fields are protected by the chip's tpm_mutex.
  */
@@ -108,6 +110,8 @@ struct tpm2_rm_entity {
 	bool pinned;
 	bool handed_out;
 	bool lost;
+	u64 last_use;
+	u64 gap;
 };
 
 /**
@@ -162,6 +166,7 @@ struct tpm2_rm_stats {
  * @props_known:	the properties above were read from the TPM
  * @orphans:		sessions saved by clients whose files are closed; any
  *			file may load them back
+ * @clock:		RM commands run on this chip; entities' use times
  * @stats:		counters
  *
  * Locking: everything here is protected by the chip's tpm_mutex; the
@@ -179,6 +184,7 @@ struct tpm2_rm_chip {
 	u32 max_session_context;
 	bool props_known;
 	struct tpm2_rm_space orphans;
+	u64 clock;
 	struct tpm2_rm_stats stats;
 };
 

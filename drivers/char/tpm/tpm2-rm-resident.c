@@ -231,7 +231,9 @@ struct tpm2_rm_entity *tpm2_rm_resident_victim(const struct tpm2_rm_chip *rm,
 	u64 next, latest = 0;
 
 	list_for_each_entry(ent, &rm->lru, lru_node) {
-		if (ent->pinned || (ent->kind == TPM2_RM_SESSION) != session)
+		bool is_session = ent->kind == TPM2_RM_SESSION;
+
+		if (ent->pinned || is_session != session)
 			continue;
 		next = tpm2_rm_next_use(rm, ent);
 		if (!victim || next > latest) {

@@ -248,7 +248,7 @@ static int tpm2_rm_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
-const struct file_operations tpmrm_fops = {
+static const struct file_operations tpm2_rm_fops = {
 	.owner = THIS_MODULE,
 	.llseek = no_llseek,
 	.open = tpm2_rm_open,
@@ -291,7 +291,7 @@ int tpm_devs_add(struct tpm_chip *chip)
 	rc = dev_set_name(&chip->devs, "tpmrm%d", chip->dev_num);
 	if (rc)
 		goto out_put_devs;
-	cdev_init(&chip->cdevs, &tpmrm_fops);
+	cdev_init(&chip->cdevs, &tpm2_rm_fops);
 	chip->cdevs.owner = THIS_MODULE;
 	rc = cdev_device_add(&chip->cdevs, &chip->devs);
 	if (rc) {

@@ -27,8 +27,6 @@ FIXTURE(keys) {
 FIXTURE_SETUP(keys)
 {
 	self->fd = -1;
-	if (access(TPM2_RM_DEV, F_OK))
-		return;
 	self->fd = tpm2_open(TPM2_RM_DEV, 0);
 	ASSERT_LE(0, self->fd);
 }
@@ -39,11 +37,6 @@ FIXTURE_TEARDOWN(keys)
 		close(self->fd);
 }
 
-#define NEED_RM() do {							\
-	if (self->fd < 0)						\
-		SKIP(return, TPM2_RM_DEV " not present");		\
-} while (0)
-
 TEST_F_TIMEOUT(keys, eight_keys_one_space, 180)
 {
 	struct tpm2_key parent, k[NR_KEYS];
@@ -53,7 +46,6 @@ TEST_F_TIMEOUT(keys, eight_keys_one_space, 180)
 	uint64_t ev0 = 0, ev1 = 0;
 	int i, round, have_ev;
 
-	NEED_RM();
 	ASSERT_EQ(0, tpm2_create_primary(self->fd, TPM2_KEY_STORAGE, NULL, 0,
 					 &parent));
 	for (i = 0; i < NR_KEYS; i++)
@@ -112,7 +104,6 @@ TEST_F_TIMEOUT(keys, create_with_all_slots_taken, 120)
 	struct tpm2_sig sig;
 	int i, have_retries;
 
-	NEED_RM();
 	for (i = 0; i < 3; i++)
 		ASSERT_EQ(0, tpm2_create_primary(self->fd, TPM2_KEY_STORAGE,
 						 NULL, 0, &primary[i]));
@@ -140,7 +131,6 @@ TEST_F_TIMEOUT(keys, eight_files_round_robin, 180)
 	int fd[NR_FILES];
 	int i, round, ok;
 
-	NEED_RM();
 	for (i = 0; i < NR_FILES; i++) {
 		fd[i] = tpm2_open(TPM2_RM_DEV, 0);
 		ASSERT_LE(0, fd[i]);
@@ -185,7 +175,6 @@ TEST_F(keys, policy_session)
 	uint32_t h[64];
 	int n, fd2;
 
-	NEED_RM();
 	fd2 = tpm2_open(TPM2_RM_DEV, 0);
 	ASSERT_LE(0, fd2);
 	ASSERT_EQ(0, tpm2_create_primary(fd2, TPM2_KEY_SIGN, NULL, 0,
@@ -245,7 +234,6 @@ TEST_F(keys, hmac_session_auto_flush)
 	uint32_t h[64];
 	int n, ok = -1;
 
-	NEED_RM();
 	ASSERT_EQ(0, tpm2_create_primary(self->fd, TPM2_KEY_SIGN, NULL, 0,
 					 &k));
 	ASSERT_EQ(0, tpm2_start_session(self->fd, TPM2_SE_HMAC, &s));
@@ -269,7 +257,6 @@ TEST_F(keys, counters_resident_key)
 	struct tpm2_sig sig;
 	uint64_t l0, l1, s0, s1;
 
-	NEED_RM();
 	TPMRM_COUNTER("context_loads", &l0);
 	ASSERT_EQ(0, tpm2_create_primary(self->fd, TPM2_KEY_SIGN, NULL, 0,
 					 &k));
@@ -296,7 +283,6 @@ TEST_F(keys, counters_evicted_key)
 	uint64_t l0, l1;
 	int fd2, i;
 
-	NEED_RM();
 	TPMRM_COUNTER("context_loads", &l0);
 	ASSERT_EQ(0, tpm2_create_primary(self->fd, TPM2_KEY_SIGN, NULL, 0,
 					 &k));

@@ -37,6 +37,9 @@ export CCACHE_DIR ?= $(HOME)/.cache/tpmrm-ccache
 # Paths under BUILD become relative, so builds in other BUILD folders hit.
 export CCACHE_BASEDIR := $(BUILD)
 export CCACHE_NOHASHDIR := 1
+# kbuild passes -fmacro-prefix-map=<absolute srctree>/=; it only makes
+# __FILE__ relative, so leaving it out of the hash lets clones share hits.
+export CCACHE_IGNOREOPTIONS := -fmacro-prefix-map=*
 KMAKE     := $(MAKE) -s -C $(SRC) O=$(OBJ) ARCH=x86_64 CC="ccache gcc" -j$(JOBS)
 BOOT      := $(HARNESS)/scripts/boot.sh
 BOOTENV   := BUILD=$(BUILD) KERNEL=$(KERNEL) INITRAMFS=$(INITRAMFS) \

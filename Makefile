@@ -47,7 +47,7 @@ BOOTENV   := BUILD=$(BUILD) KERNEL=$(KERNEL) INITRAMFS=$(INITRAMFS) \
 	     TESTS=$(TESTS) REPO=$(REPO)
 
 .PHONY: help deps base assemble kernel selftests initramfs run check \
-	check-one kunit refresh clean distclean bench
+	check-one kunit refresh clean distclean bench series series-check
 .DEFAULT_GOAL := help
 
 help:
@@ -59,6 +59,9 @@ help:
 	@echo "make bench      both flavours on swtpm: TPM commands, time, memory;"
 	@echo "                table on stdout, CSV and PNG in results/ (not a test)"
 	@echo "make refresh    rewrite patches/ from commits made in build/src-rm"
+	@echo "make series     git format-patch series + cover letter in build/series"
+	@echo "make series-check  git am, build each commit, checkpatch, sparse,"
+	@echo "                kernel-doc, get_maintainer (also run by make check)"
 	@echo "variables: FLAVOUR=rm|base CONFIG=minimal|debug TPM=tis|crb BUILD=dir"
 
 deps:
@@ -113,6 +116,18 @@ bench: initramfs
 
 refresh:
 	@$(HARNESS)/scripts/refresh.sh $(REPO) $(BUILD)
+
+# The series a maintainer would get (git format-patch + cover letter, in
+# $(BUILD)/series), and its checks: git am on a fresh base, every commit
+# built, checkpatch --strict, sparse, kernel-doc, get_maintainer.
+series: base
+	@$(HARNESS)/scripts/series.sh write $(REPO) $(BUILD)
+
+series-check: series
+	@mkdir -p $(BUILD)/results-series
+	@{ $(HARNESS)/scripts/series.sh check $(REPO) $(BUILD); \
+	   echo $$? > $(BUILD)/results-series/rc; } | tee $(BUILD)/results-series/tap
+	@exit $$(cat $(BUILD)/results-series/rc)
 
 clean:
 	rm -rf $(BUILD)/obj-* $(TESTS) $(INITRAMFS) $(BUILD)/results-*

@@ -23,7 +23,7 @@ NV_INDEX=0x1500a5e
 PERSISTENT=0x81010a5e
 USER1=tpmrm_wf1
 USER2=tpmrm_wf2
-PLAN=55
+PLAN=56
 
 skip() {
 	echo "1..0 # SKIP $1"
@@ -211,16 +211,12 @@ def update(h):
     return tpm(0x8002, 0x15c, body)[0]
 def digest(s):
     return tpm(0x8001, 0x189, struct.pack('>I', s))
-def report(tag):
-    status.write('%s transient=%s loaded=%s saved=%s\n' % (
-        tag, [hex(h) for h in getcap(0x80000000)[1]],
-        [hex(h) for h in getcap(0x02000000)[1]],
-        [hex(h) for h in getcap(0x03000000)[1]]))
 def expect(tag, seqs, sess):
-    ok = (getcap(0x80000000) == (0, sorted(seqs)) and
-          getcap(0x02000000) == (0, [sess]) and
-          getcap(0x03000000) == (0, []))
-    report(tag)
+    caps = [getcap(p) for p in (0x80000000, 0x02000000, 0x03000000)]
+    ok = caps == [(0, sorted(seqs)), (0, [sess]), (0, [])]
+    status.write('%s own: objects %s session %s; listed: %s\n' % (
+        tag, [hex(h) for h in seqs], hex(sess),
+        ' '.join('%x:%s' % (rc, [hex(h) for h in l]) for rc, l in caps)))
     status.write('%s %s\n' % (tag, 'listed' if ok else 'WRONG'))
 seqs = []
 for i in range(2):
@@ -409,7 +405,7 @@ check "flushcontext FILE: the saved policy session is flushed" test $? -eq 0
 t1 unseal-flushed tpm2_unseal -c seal1.ctx -p session:ps.ctx+sealpw
 refused $? "unseal with the flushed session fails"
 t1 ps2 tpm2_startauthsession --policy-session -S ps2.ctx
-t1 ps2-pw tpm2_policypassword -S ps2.ctx
+t1 ps2-pw tpm2_policypassword -S ps2.ctx -L pw.policy
 t1 unseal-nopcr tpm2_unseal -c seal1.ctx -p session:ps2.ctx+sealpw
 refused $? "unseal with a policy session missing policypcr fails"
 t1 ps2-flush tpm2_flushcontext ps2.ctx
@@ -508,7 +504,7 @@ if [ -n "$have_python" ]; then
 	last=holder
 	check "user 2's open file lists exactly its own 2 objects and 1 session" \
 		grep -q '^before listed' "$d2/holder.status"
-	grep '^before transient' "$d2/holder.status" | sed 's/^/# user 2: /'
+	grep '^before own' "$d2/holder.status" | sed 's/^/# user 2: /'
 else
 	skip_one "user 2's open file lists exactly its own handles" \
 		"needs root and /usr/bin/python3"
@@ -533,7 +529,7 @@ rc=$((rc + $?))
 check "flushcontext -t / -l / -s: succeed (nothing of this process to flush)" \
 	test $rc -eq 0
 t1 after-flush tpm2_unseal -c seal3.ctx -p session:hs.ctx+pw3 -o secret3.out2
-check "the saved HMAC session and keys survive flushcontext -t/-l/-s" \
+check "flushcontext -s of a new process leaves the sessions saved in files (they belong to no open file)" \
 	cmp -s secret3.out2 secret3
 t1 flush-file tpm2_flushcontext ecc.ctx
 t1 after-flush-file tpm2_sign -c ecc.ctx -g sha256 -f plain -o ecc.plain2 msg
@@ -548,6 +544,7 @@ check "flushcontext of the PolicySecret session file" test $? -eq 0
 
 # ---- user 2 ----------------------------------------------------------------
 if [ -n "$U2" ]; then
+	t1 keep tpm2_startauthsession --policy-session -S keep.ctx
 	t2 u2-flush-t tpm2_flushcontext -t
 	t2 u2-flush-s tpm2_flushcontext -s
 	t2 u2-cap tpm2_getcap handles-transient
@@ -560,9 +557,14 @@ if [ -n "$U2" ]; then
 		-signature rsa.plain2 msg
 	check "user 1's keys still work after user 2's flushcontext -t/-s" \
 		grep -q '^Verified OK' "$L/ossl-after-u2.out"
+	t1 keep-use tpm2_policypassword -S keep.ctx -L keep.policy
+	check "user 1's saved policy session still works after user 2's flushcontext -s" \
+		cmp -s keep.policy pw.policy
+	t1 keep-flush tpm2_flushcontext keep.ctx
 else
 	skip_one "user 2 lists none of user 1's handles" "needs root"
 	skip_one "user 1's keys survive user 2's flushes" "needs root"
+	skip_one "user 1's session survives user 2's flushes" "needs root"
 fi
 if [ -n "$have_python" ]; then
 	touch "$L/go"

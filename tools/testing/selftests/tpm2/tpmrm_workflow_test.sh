@@ -519,7 +519,7 @@ t1 cap-l tpm2_getcap handles-loaded-session
 check "getcap handles-loaded-session: empty for a new process of user 1" \
 	empty_list cap-l
 t1 cap-s tpm2_getcap handles-saved-session
-check "getcap handles-saved-session: user 1's sessions saved in files, user 2's loaded one: none listed" \
+check "getcap handles-saved-session: none of user 1's saved or user 2's loaded sessions" \
 	empty_list cap-s
 
 # ---- flushes -------------------------------------------------------------
@@ -532,7 +532,7 @@ rc=$((rc + $?))
 check "flushcontext -t / -l / -s: succeed (nothing of this process to flush)" \
 	test $rc -eq 0
 t1 after-flush tpm2_unseal -c seal3.ctx -p session:hs.ctx+pw3 -o secret3.out2
-check "flushcontext -s of a new process leaves the sessions saved in files (they belong to no open file)" \
+check "flushcontext -s of a new process leaves sessions saved in files (no open file owns them)" \
 	cmp -s secret3.out2 secret3
 t1 flush-file tpm2_flushcontext ecc.ctx
 t1 after-flush-file tpm2_sign -c ecc.ctx -g sha256 -f plain -o ecc.plain2 msg

@@ -9,8 +9,9 @@
  * ContextSave and ContextLoad of the victim's entities are tried as well.
  *
  * Every attempt must be refused by the RM itself: an RM-layer handle or
- * session error naming the position, or EINVAL for FlushContext of a
- * foreign object (Documentation/security/tpm/tpm-rm.rst). The rm_answered
+ * session error naming the position, EINVAL for FlushContext of a foreign
+ * object, or TPM_RC_AUTH_CONTEXT for a FlushContext with sessions
+ * (Documentation/security/tpm/tpm-rm.rst). The rm_answered
  * counter must grow by the number of RM-layer refusals, so none of them
  * reached the TPM, and after each command code the victim's key, HMAC
  * session and policy session must still work and be unchanged.
@@ -29,6 +30,7 @@
 #include "tpm2_lib.h"
 
 #define ISO_CC_FLUSH	0x00000165
+#define ISO_RC_AUTH_CONTEXT	(TPM2_RC_RESMGR_LAYER | 0x145)
 
 enum iso_entity { ISO_OBJECT, ISO_HMAC, ISO_POLICY, ISO_NR_ENTITIES };
 
@@ -87,8 +89,6 @@ static int iso_send(int fd, uint32_t cc, unsigned int nr_handles, int pos,
 	tpm2_put16(&b, 0);
 	tpm2_put8(&b, TPM2_SA_CONTINUE_SESSION);
 	tpm2_put16(&b, 0);
-	if (cc == ISO_CC_FLUSH)		/* the handle is the parameter */
-		tpm2_put32(&b, pos == 0 ? handle : TPM2_RH_NULL);
 	b.data[2] = b.len >> 24;
 	b.data[3] = b.len >> 16;
 	b.data[4] = b.len >> 8;
@@ -97,7 +97,7 @@ static int iso_send(int fd, uint32_t cc, unsigned int nr_handles, int pos,
 }
 
 static enum iso_outcome iso_classify(int ret, const uint8_t *rsp,
-				     uint32_t *rc)
+				     uint32_t expect, uint32_t *rc)
 {
 	*rc = 0;
 	if (ret == -EINVAL)
@@ -106,7 +106,8 @@ static enum iso_outcome iso_classify(int ret, const uint8_t *rsp,
 		return ISO_ERRNO;
 	*rc = tpm2_get32(rsp + 6);
 	if (tpm2_rc_is_rm_layer(*rc))
-		return (*rc & TPM2_RC_FMT1) && (*rc & 0x3F) == 0x0B ?
+		return *rc == expect ||
+		       ((*rc & TPM2_RC_FMT1) && (*rc & 0x3F) == 0x0B) ?
 		       ISO_RM : ISO_RM_OTHER;
 	return *rc ? ISO_TPM_ERROR : ISO_TPM_OK;
 }
@@ -118,7 +119,7 @@ static void iso_record(struct iso_stats *st, uint32_t cc, const char *where,
 	enum iso_outcome o;
 	uint32_t rc;
 
-	o = iso_classify(ret, rsp, &rc);
+	o = iso_classify(ret, rsp, expect, &rc);
 	st->attempts++;
 	st->n[o]++;
 	if ((o == ISO_RM && rc == expect) || (o == ISO_EINVAL && !expect))
@@ -181,13 +182,13 @@ static void iso_command(int fd, struct iso_victim *v, uint32_t attrs,
 	uint32_t expect;
 	int e, ret;
 
-	if (cc == ISO_CC_FLUSH)
+	/* flushHandle is a parameter, but comes first, like a handle. */
+	if (cc == ISO_CC_FLUSH && !nh)
 		nh = 1;
 	for (pos = 0; pos < nh; pos++) {
 		snprintf(where, sizeof(where), "handle[%u]", pos);
 		for (e = 0; e < ISO_NR_ENTITIES; e++) {
-			ret = iso_send(fd, cc, cc == ISO_CC_FLUSH ? 0 : nh,
-				       pos, iso_victim_handle(v, e),
+			ret = iso_send(fd, cc, nh, pos, iso_victim_handle(v, e),
 				       TPM2_RS_PW, rsp, sizeof(rsp));
 			expect = iso_handle_error(pos);
 			if (cc == ISO_CC_FLUSH && e == ISO_OBJECT)
@@ -196,9 +197,11 @@ static void iso_command(int fd, struct iso_victim *v, uint32_t attrs,
 		}
 	}
 	for (e = ISO_HMAC; e < ISO_NR_ENTITIES; e++) {
-		ret = iso_send(fd, cc, cc == ISO_CC_FLUSH ? 0 : nh, -1, 0,
-			       iso_victim_handle(v, e), rsp, sizeof(rsp));
+		ret = iso_send(fd, cc, nh, -1, 0, iso_victim_handle(v, e),
+			       rsp, sizeof(rsp));
+		/* FlushContext takes no session at all (TPM_RC_AUTH_CONTEXT) */
 		iso_record(st, cc, "auth[0]", e, ret, rsp,
+			   cc == ISO_CC_FLUSH ? ISO_RC_AUTH_CONTEXT :
 			   iso_session_error(0));
 	}
 }

@@ -52,6 +52,7 @@
 
 #define FZ_RC_BAD_TAG		(TPM2_RC_RESMGR_LAYER | TPM2_RC_BAD_TAG)
 #define FZ_RC_COMMAND_CODE	(TPM2_RC_RESMGR_LAYER | TPM2_RC_COMMAND_CODE)
+#define FZ_RC_COMMAND_SIZE	(TPM2_RC_RESMGR_LAYER | 0x142)
 
 static unsigned long long fz_seed;
 
@@ -684,7 +685,9 @@ static int fz_one(struct fz *f)
 			 tpm2_get16(c->b) == TPM2_ST_NO_SESSIONS);
 		fz_describe(f, op, c, slot);
 		ret = fz_xfer(f, fd, c);
-		if (!ret && c->known && tpm2_get32(f->rsp + 6) != FZ_RC_BAD_TAG) {
+		/* The handle area is checked first (tpm2_rm_cmd_parse()). */
+		if (!ret && c->known && tpm2_get32(f->rsp + 6) != FZ_RC_BAD_TAG &&
+		    tpm2_get32(f->rsp + 6) != FZ_RC_COMMAND_SIZE) {
 			fprintf(stderr, "# bad tag answered 0x%x: %s\n",
 				tpm2_get32(f->rsp + 6), f->what);
 			ret = -EPROTO;

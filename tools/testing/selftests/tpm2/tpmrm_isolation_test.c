@@ -68,8 +68,8 @@ struct iso_stats {
 
 /*
  * Sends @cc with TPM_RH_NULL in every handle position except @pos, which
- * holds @handle (pos < 0: none), and one session in the authorization area:
- * @auth_handle, or a password session.
+ * holds @handle (pos < 0: none), and one session in the authorization area,
+ * @auth_handle (TPM_RS_PW for a password session), or none if it is zero.
  */
 static int iso_send(int fd, uint32_t cc, unsigned int nr_handles, int pos,
 		    uint32_t handle, uint32_t auth_handle, uint8_t *rsp,
@@ -79,16 +79,18 @@ static int iso_send(int fd, uint32_t cc, unsigned int nr_handles, int pos,
 	unsigned int i;
 
 	tpm2_buf_init(&b);
-	tpm2_put16(&b, TPM2_ST_SESSIONS);
+	tpm2_put16(&b, auth_handle ? TPM2_ST_SESSIONS : TPM2_ST_NO_SESSIONS);
 	tpm2_put32(&b, 0);
 	tpm2_put32(&b, cc);
 	for (i = 0; i < nr_handles; i++)
 		tpm2_put32(&b, (int)i == pos ? handle : TPM2_RH_NULL);
-	tpm2_put32(&b, 9);
-	tpm2_put32(&b, auth_handle);
-	tpm2_put16(&b, 0);
-	tpm2_put8(&b, TPM2_SA_CONTINUE_SESSION);
-	tpm2_put16(&b, 0);
+	if (auth_handle) {
+		tpm2_put32(&b, 9);
+		tpm2_put32(&b, auth_handle);
+		tpm2_put16(&b, 0);
+		tpm2_put8(&b, TPM2_SA_CONTINUE_SESSION);
+		tpm2_put16(&b, 0);
+	}
 	b.data[2] = b.len >> 24;
 	b.data[3] = b.len >> 16;
 	b.data[4] = b.len >> 8;
@@ -188,8 +190,10 @@ static void iso_command(int fd, struct iso_victim *v, uint32_t attrs,
 	for (pos = 0; pos < nh; pos++) {
 		snprintf(where, sizeof(where), "handle[%u]", pos);
 		for (e = 0; e < ISO_NR_ENTITIES; e++) {
+			/* FlushContext takes no session. */
 			ret = iso_send(fd, cc, nh, pos, iso_victim_handle(v, e),
-				       TPM2_RS_PW, rsp, sizeof(rsp));
+				       cc == ISO_CC_FLUSH ? 0 : TPM2_RS_PW,
+				       rsp, sizeof(rsp));
 			expect = iso_handle_error(pos);
 			if (cc == ISO_CC_FLUSH && e == ISO_OBJECT)
 				expect = 0;

@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,10 +88,19 @@ static unsigned int st_rand(struct st_worker *w, unsigned int n)
 	return (z ^ (z >> 31)) % n;
 }
 
-#define ST_FAIL(w, fmt, ...) do {					\
-	fprintf(stderr, "# proc %u: " fmt "\n", (w)->id, ##__VA_ARGS__);	\
-	return -1;							\
-} while (0)
+/* Reports a failed check of process @w; returns -1. */
+static int __attribute__((format(printf, 2, 3)))
+st_fail(const struct st_worker *w, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "# proc %u: ", w->id);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return -1;
+}
 
 /* Sign a random digest; verify it, and a tampered digest must fail. */
 static int st_sign_verify(struct st_worker *w, int fd,
@@ -103,18 +113,18 @@ static int st_sign_verify(struct st_worker *w, int fd,
 	tpm2_random(digest, sizeof(digest));
 	ret = tpm2_sign(fd, k, auth, digest, &sig, &hmac_ok);
 	if (ret)
-		ST_FAIL(w, "sign with 0x%08x: %d (0x%x)", k->handle, ret, ret);
+		return st_fail(w, "sign with 0x%08x: %d (0x%x)", k->handle, ret, ret);
 	if (auth && auth->sess && auth->sess->type == TPM2_SE_HMAC &&
 	    hmac_ok != 1)
-		ST_FAIL(w, "sign: response HMAC %d", hmac_ok);
+		return st_fail(w, "sign: response HMAC %d", hmac_ok);
 	ret = tpm2_verify(fd, k->handle, digest, &sig);
 	if (ret)
-		ST_FAIL(w, "verify: %d (0x%x)", ret, ret);
+		return st_fail(w, "verify: %d (0x%x)", ret, ret);
 	if (st_rand(w, 4))
 		return 0;
 	digest[st_rand(w, sizeof(digest))] ^= 1 << st_rand(w, 8);
 	if (!tpm2_verify(fd, k->handle, digest, &sig))
-		ST_FAIL(w, "tampered digest verified");
+		return st_fail(w, "tampered digest verified");
 	return 0;
 }
 
@@ -125,12 +135,12 @@ static int st_op_primary(struct st_worker *w)
 
 	ret = tpm2_create_primary(w->fd, TPM2_KEY_SIGN, NULL, 0, &k);
 	if (ret)
-		ST_FAIL(w, "create primary: %d (0x%x)", ret, ret);
+		return st_fail(w, "create primary: %d (0x%x)", ret, ret);
 	if (st_sign_verify(w, w->fd, &k, NULL))
 		return -1;
 	ret = tpm2_flush(w->fd, k.handle);
 	if (ret)
-		ST_FAIL(w, "flush primary: 0x%x", ret);
+		return st_fail(w, "flush primary: 0x%x", ret);
 	return 0;
 }
 
@@ -142,7 +152,7 @@ static int st_op_hmac(struct st_worker *w)
 
 	ret = tpm2_start_session(w->fd, TPM2_SE_HMAC, &s);
 	if (ret)
-		ST_FAIL(w, "start HMAC session: %d (0x%x)", ret, ret);
+		return st_fail(w, "start HMAC session: %d (0x%x)", ret, ret);
 	for (i = 0; i < n; i++)
 		if (st_sign_verify(w, w->fd, &w->key, &auth))
 			return -1;
@@ -153,12 +163,12 @@ static int st_op_hmac(struct st_worker *w)
 			return -1;
 		ret = tpm2_flush(w->fd, s.handle);
 		if (!tpm2_rc_is_handle_refusal(ret))
-			ST_FAIL(w, "flush of an ended session: 0x%x", ret);
+			return st_fail(w, "flush of an ended session: 0x%x", ret);
 		return 0;
 	}
 	ret = tpm2_flush(w->fd, s.handle);
 	if (ret)
-		ST_FAIL(w, "flush HMAC session: 0x%x", ret);
+		return st_fail(w, "flush HMAC session: 0x%x", ret);
 	return 0;
 }
 
@@ -171,19 +181,19 @@ static int st_op_policy(struct st_worker *w)
 
 	ret = tpm2_start_session(w->fd, TPM2_SE_POLICY, &s);
 	if (ret)
-		ST_FAIL(w, "start policy session: %d (0x%x)", ret, ret);
+		return st_fail(w, "start policy session: %d (0x%x)", ret, ret);
 	ret = tpm2_policy_command_code(w->fd, s.handle, TPM2_CC_SIGN);
 	if (ret)
-		ST_FAIL(w, "PolicyCommandCode: 0x%x", ret);
+		return st_fail(w, "PolicyCommandCode: 0x%x", ret);
 	tpm2_policy_extend_cc(expect, TPM2_CC_SIGN);
 	ret = tpm2_policy_get_digest(w->fd, s.handle, got);
 	if (ret)
-		ST_FAIL(w, "PolicyGetDigest: 0x%x", ret);
+		return st_fail(w, "PolicyGetDigest: 0x%x", ret);
 	if (memcmp(expect, got, sizeof(got)))
-		ST_FAIL(w, "policy digest differs from the computed one");
+		return st_fail(w, "policy digest differs from the computed one");
 	ret = tpm2_flush(w->fd, s.handle);
 	if (ret)
-		ST_FAIL(w, "flush policy session: 0x%x", ret);
+		return st_fail(w, "flush policy session: 0x%x", ret);
 	return 0;
 }
 
@@ -204,12 +214,12 @@ static int st_op_save_key(struct st_worker *w)
 		ret = tpm2_context_load(w->fd, ctx, &h);
 	free(ctx);
 	if (ret)
-		ST_FAIL(w, "save/flush/load key: %d (0x%x)", ret, ret);
+		return st_fail(w, "save/flush/load key: %d (0x%x)", ret, ret);
 	w->key.handle = h;
 	ret = tpm2_read_public(w->fd, h, &name);
 	if (ret || name.size != w->key.name.size ||
 	    memcmp(name.buf, w->key.name.buf, name.size))
-		ST_FAIL(w, "reloaded key has another name (%d)", ret);
+		return st_fail(w, "reloaded key has another name (%d)", ret);
 	return st_sign_verify(w, w->fd, &w->key, &w->pw);
 }
 
@@ -231,14 +241,14 @@ static int st_op_save_session(struct st_worker *w)
 		ret = tpm2_context_load(w->fd, ctx, &h);
 	free(ctx);
 	if (ret)
-		ST_FAIL(w, "session save/load: %d (0x%x)", ret, ret);
+		return st_fail(w, "session save/load: %d (0x%x)", ret, ret);
 	if (h != s.handle)
-		ST_FAIL(w, "session 0x%08x came back as 0x%08x", s.handle, h);
+		return st_fail(w, "session 0x%08x came back as 0x%08x", s.handle, h);
 	if (st_sign_verify(w, w->fd, &w->key, &auth))
 		return -1;
 	ret = tpm2_flush(w->fd, s.handle);
 	if (ret)
-		ST_FAIL(w, "flush reloaded session: 0x%x", ret);
+		return st_fail(w, "flush reloaded session: 0x%x", ret);
 	return 0;
 }
 
@@ -251,13 +261,13 @@ static int st_op_flush(struct st_worker *w)
 
 	ret = tpm2_create_primary(w->fd, TPM2_KEY_SIGN, NULL, 0, &k);
 	if (ret)
-		ST_FAIL(w, "create primary: %d (0x%x)", ret, ret);
+		return st_fail(w, "create primary: %d (0x%x)", ret, ret);
 	ret = tpm2_flush(w->fd, k.handle);
 	if (ret)
-		ST_FAIL(w, "flush: 0x%x", ret);
+		return st_fail(w, "flush: 0x%x", ret);
 	ret = tpm2_read_public(w->fd, k.handle, &name);
 	if (!tpm2_rc_is_handle_refusal(ret))
-		ST_FAIL(w, "ReadPublic after flush: %d (0x%x)", ret, ret);
+		return st_fail(w, "ReadPublic after flush: %d (0x%x)", ret, ret);
 	return 0;
 }
 
@@ -269,7 +279,7 @@ static int st_op_random(struct st_worker *w)
 
 	ret = tpm2_get_random(w->fd, n, buf);
 	if (ret)
-		ST_FAIL(w, "GetRandom(%u): %d (0x%x)", n, ret, ret);
+		return st_fail(w, "GetRandom(%u): %d (0x%x)", n, ret, ret);
 	return 0;
 }
 
@@ -282,7 +292,7 @@ static int st_op_pcr_read(struct st_worker *w)
 
 	ret = tpm2_pcr_read(w->fd, ST_PCR, v);
 	if (ret)
-		ST_FAIL(w, "PCR_Read: %d (0x%x)", ret, ret);
+		return st_fail(w, "PCR_Read: %d (0x%x)", ret, ret);
 	len = __atomic_load_n(&w->sh->chain_len, __ATOMIC_ACQUIRE);
 	for (i = w->last_chain; i < len; i++) {
 		if (!memcmp(v, w->sh->chain[i], sizeof(v))) {
@@ -290,7 +300,7 @@ static int st_op_pcr_read(struct st_worker *w)
 			return 0;
 		}
 	}
-	ST_FAIL(w, "PCR %u is not in the chain after entry %u of %u", ST_PCR,
+	return st_fail(w, "PCR %u is not in the chain after entry %u of %u", ST_PCR,
 		w->last_chain, len);
 }
 
@@ -301,9 +311,9 @@ static int st_op_close_busy(struct st_worker *w)
 	int fd = tpm2_open(TPM2_RM_DEV, O_NONBLOCK);
 
 	if (fd < 0)
-		ST_FAIL(w, "open: %d", fd);
+		return st_fail(w, "open: %d", fd);
 	if (write(fd, cmd, sizeof(cmd)) != sizeof(cmd))
-		ST_FAIL(w, "non-blocking GetRandom write: %s", strerror(errno));
+		return st_fail(w, "non-blocking GetRandom write: %s", strerror(errno));
 	close(fd);
 	return 0;
 }
@@ -323,10 +333,10 @@ static int st_client(struct st_worker *w, unsigned int ops)
 
 	w->fd = tpm2_open(TPM2_RM_DEV, 0);
 	if (w->fd < 0)
-		ST_FAIL(w, "open %s: %d", TPM2_RM_DEV, w->fd);
+		return st_fail(w, "open %s: %d", TPM2_RM_DEV, w->fd);
 	ret = tpm2_create_primary(w->fd, TPM2_KEY_SIGN, NULL, 0, &w->key);
 	if (ret)
-		ST_FAIL(w, "create primary: %d (0x%x)", ret, ret);
+		return st_fail(w, "create primary: %d (0x%x)", ret, ret);
 	for (i = 0; i < ops; i++) {
 		r = st_rand(w, 100);
 		for (op = 0; r >= weight[op]; op++)
@@ -367,10 +377,10 @@ static int st_raw_extend(struct st_worker *w, int fd)
 	__atomic_store_n(&sh->chain_len, n + 1, __ATOMIC_RELEASE);
 	ret = tpm2_pcr_extend(fd, ST_PCR, d);
 	if (ret)
-		ST_FAIL(w, "raw PCR_Extend: %d (0x%x)", ret, ret);
+		return st_fail(w, "raw PCR_Extend: %d (0x%x)", ret, ret);
 	ret = tpm2_pcr_read(fd, ST_PCR, v);
 	if (ret || memcmp(v, sh->chain[n], sizeof(v)))
-		ST_FAIL(w, "raw PCR_Read after extend %u: %d", n, ret);
+		return st_fail(w, "raw PCR_Read after extend %u: %d", n, ret);
 	sh->pcr_extends++;
 	return 0;
 }
@@ -384,7 +394,7 @@ static int st_raw(struct st_worker *w, unsigned int ops)
 
 	fd = tpm2_open(TPM2_RAW_DEV, 0);
 	if (fd < 0)
-		ST_FAIL(w, "open %s: %d", TPM2_RAW_DEV, fd);
+		return st_fail(w, "open %s: %d", TPM2_RAW_DEV, fd);
 	for (i = 0; i < ops; i++) {
 		if (st_rand(w, 2)) {
 			if (st_raw_extend(w, fd))
@@ -393,12 +403,12 @@ static int st_raw(struct st_worker *w, unsigned int ops)
 		}
 		ret = tpm2_create_primary(fd, TPM2_KEY_SIGN, NULL, 0, &k);
 		if (ret)
-			ST_FAIL(w, "raw create primary: %d (0x%x)", ret, ret);
+			return st_fail(w, "raw create primary: %d (0x%x)", ret, ret);
 		if (st_sign_verify(w, fd, &k, NULL))
 			return -1;
 		ret = tpm2_flush(fd, k.handle);
 		if (ret)
-			ST_FAIL(w, "raw flush: 0x%x", ret);
+			return st_fail(w, "raw flush: 0x%x", ret);
 		w->sh->raw_ops++;
 	}
 	close(fd);
@@ -416,15 +426,15 @@ static int st_hwrng(struct st_worker *w, unsigned int ops)
 
 	fd = open(ST_HWRNG, O_RDONLY);
 	if (fd < 0)
-		ST_FAIL(w, "open %s: %s", ST_HWRNG, strerror(errno));
+		return st_fail(w, "open %s: %s", ST_HWRNG, strerror(errno));
 	for (i = 0; i < ops; i++) {
 		want = 1 + st_rand(w, sizeof(buf));
 		n = read(fd, buf, want);
 		if (n <= 0 || (size_t)n > want)
-			ST_FAIL(w, "hwrng read of %zu: %zd (%s)", want, n,
+			return st_fail(w, "hwrng read of %zu: %zd (%s)", want, n,
 				n < 0 ? strerror(errno) : "-");
 		if (n >= 16 && !memcmp(buf, zero, n))
-			ST_FAIL(w, "hwrng returned %zd zero bytes", n);
+			return st_fail(w, "hwrng returned %zd zero bytes", n);
 		w->sh->hwrng_reads++;
 		w->sh->hwrng_bytes += n;
 	}
@@ -522,10 +532,12 @@ TEST_F_TIMEOUT(stress, many_processes, 3600)
 		TH_LOG("  %-12s %lu", st_op_name[op], sh->ops[op]);
 		total += sh->ops[op];
 	}
-	TH_LOG("%lu client operations, %lu raw key operations, %lu PCR extends, %lu hwrng reads (%lu bytes) in %.1f s; %u processes failed",
-	       total, sh->raw_ops, sh->pcr_extends, sh->hwrng_reads,
-	       sh->hwrng_bytes, (t1.tv_sec - t0.tv_sec) +
+	TH_LOG("%lu client operations in %.1f s, %u processes failed",
+	       total, (t1.tv_sec - t0.tv_sec) +
 	       (t1.tv_nsec - t0.tv_nsec) / 1e9, failed);
+	TH_LOG("raw: %lu key operations, %lu PCR extends; hwrng: %lu reads, %lu bytes",
+	       sh->raw_ops, sh->pcr_extends, sh->hwrng_reads,
+	       sh->hwrng_bytes);
 	EXPECT_EQ(0, failed);
 	EXPECT_EQ((unsigned long)(procs - 2) * ops, total);
 	EXPECT_EQ(ops, sh->raw_ops + sh->pcr_extends);

@@ -4,7 +4,8 @@
  * manager selftests. It marshals the handful of commands the tests need
  * (CreatePrimary, Create, Load, Sign, VerifySignature, StartAuthSession,
  * PolicyPCR, PolicyCommandCode, PolicyGetDigest, FlushContext, ContextSave,
- * ContextLoad, GetCapability, GetRandom, ReadPublic, PCR_Read), computes and
+ * ContextLoad, GetCapability, GetRandom, ReadPublic, PCR_Read, PCR_Extend,
+ * PCR_Reset), checks that responses are well formed, computes and
  * checks HMAC session authorizations with a built-in SHA-256, and talks to
  * the TPM through a plain file descriptor (a TPM character device, or a TCP
  * socket to a software TPM for host-side checks of the library itself).

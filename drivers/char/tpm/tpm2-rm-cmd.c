@@ -196,6 +196,13 @@ u32 tpm2_rm_cmd_parse(const u8 *buf, size_t len, u32 attrs,
 		cmd->param_off = off;
 		return 0;
 	case TPM2_ST_SESSIONS:
+		/*
+		 * A context command takes no session. flushHandle is read as
+		 * a handle here, but on the wire it would follow the sessions.
+		 */
+		if (cmd->cc == TPM2_CC_FLUSH_CONTEXT)
+			return TSS2_RESMGR_TPM_RC_LAYER |
+			       TPM2_RM_RC_AUTH_CONTEXT;
 		return tpm2_rm_parse_auth_area(buf, len, off, cmd);
 	default:
 		return TSS2_RESMGR_TPM_RC_LAYER | TPM2_RM_RC_BAD_TAG;

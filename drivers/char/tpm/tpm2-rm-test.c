@@ -157,8 +157,54 @@ static void tpm2_rm_test_find_cc(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, tpm2_rm_session_error(1), 0xB0A8Bu);
 }
 
+/*
+ * FlushContext: the kernel's command table gives it one handle, which is
+ * right only without sessions (on the wire flushHandle follows them).
+ */
+struct flush_case {
+	const char *name;
+	u16 tag;
+	u32 sess;
+	u32 rc;
+};
+
+static const struct flush_case flush_cases[] = {
+	{ "flush without sessions", TPM2_ST_NO_SESSIONS, 0, 0 },
+	{ "flush with a password session", TPM2_ST_SESSIONS, TPM2_RS_PW,
+	  RM(TPM2_RM_RC_AUTH_CONTEXT) },
+	{ "flush with an HMAC session", TPM2_ST_SESSIONS, 0x02000000,
+	  RM(TPM2_RM_RC_AUTH_CONTEXT) },
+};
+
+static void flush_case_desc(const struct flush_case *c, char *desc)
+{
+	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(flush, flush_cases, flush_case_desc);
+
+static void tpm2_rm_test_parse_flush(struct kunit *test)
+{
+	const struct flush_case *c = test->param_value;
+	u32 handle = 0x80000000;
+	struct tpm2_rm_cmd cmd;
+	size_t len;
+	u8 *buf;
+
+	buf = kunit_kzalloc(test, 64, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	len = build_cmd(buf, c->tag, TPM2_CC_FLUSH_CONTEXT, &handle, 1,
+			&c->sess, NULL, c->tag == TPM2_ST_SESSIONS, 0);
+	KUNIT_EXPECT_EQ(test, tpm2_rm_cmd_parse(buf, len,
+						ATTR(TPM2_CC_FLUSH_CONTEXT,
+						     1, 0), &cmd), c->rc);
+	if (!c->rc)
+		KUNIT_EXPECT_EQ(test, cmd.handles[0], handle);
+}
+
 static struct kunit_case tpm2_rm_cmd_cases[] = {
 	KUNIT_CASE_PARAM(tpm2_rm_test_parse, parse_gen_params),
+	KUNIT_CASE_PARAM(tpm2_rm_test_parse_flush, flush_gen_params),
 	KUNIT_CASE(tpm2_rm_test_find_cc),
 	{}
 };

@@ -1089,6 +1089,153 @@ int tpm2_get_random(int fd, uint16_t count, uint8_t *out)
 	return 0;
 }
 
+/*
+ * Reads the TPMA_CC of every command the TPM implements (TPM_CAP_COMMANDS),
+ * following moreData. Returns the number of entries or a negative value.
+ */
+int tpm2_get_commands(int fd, uint32_t *attrs, unsigned int max)
+{
+	uint8_t out[TPM2_BUF_SIZE];
+	uint32_t first = TPM2_CC_FIRST;
+	unsigned int total = 0, i, n;
+	struct tpm2_buf b;
+	struct tpm2_rd r;
+	size_t len;
+	int more, ret;
+
+	do {
+		tpm2_buf_init(&b);
+		tpm2_put32(&b, TPM2_CAP_COMMANDS);
+		tpm2_put32(&b, first);
+		tpm2_put32(&b, max - total);
+		len = sizeof(out);
+		ret = simple_cmd(fd, TPM2_CC_GET_CAPABILITY, 0, b.data, b.len,
+				 out, &len);
+		if (ret)
+			return ret > 0 ? -EPROTO : ret;
+		rd_init(&r, out, len);
+		more = rd8(&r);
+		if (rd32(&r) != TPM2_CAP_COMMANDS)
+			return -EBADMSG;
+		n = rd32(&r);
+		if (n > max - total)
+			return -EBADMSG;
+		for (i = 0; i < n; i++)
+			attrs[total + i] = rd32(&r);
+		if (r.err)
+			return r.err;
+		total += n;
+		if (!n || total >= max)
+			break;
+		first = tpm2_cca_code(attrs[total - 1]) + 1;
+	} while (more);
+	return total;
+}
+
+uint32_t tpm2_cca_code(uint32_t attrs)
+{
+	uint32_t cc = attrs & TPM2_CCA_INDEX_MASK;
+
+	return attrs & TPM2_CCA_V ? cc | TPM2_CCA_V : cc;
+}
+
+unsigned int tpm2_cca_handles(uint32_t attrs)
+{
+	return (attrs & TPM2_CCA_CHANDLES_MASK) >> TPM2_CCA_CHANDLES_SHIFT;
+}
+
+/* PCR_Extend of the SHA-256 bank with a password session. */
+int tpm2_pcr_extend(int fd, unsigned int pcr, const uint8_t *digest)
+{
+	struct tpm2_auth pw = { NULL, 0 };
+	struct tpm2_rsp *rsp = rsp_alloc();
+	uint32_t h = pcr;
+	struct tpm2_buf b;
+	int ret;
+
+	if (!rsp)
+		return -ENOMEM;
+	tpm2_buf_init(&b);
+	tpm2_put32(&b, 1);
+	tpm2_put16(&b, TPM2_ALG_SHA256);
+	tpm2_put_bytes(&b, digest, TPM2_DIGEST_SIZE);
+	ret = tpm2_exec(fd, TPM2_CC_PCR_EXTEND, &h, NULL, 1, 0, &pw, 1,
+			b.data, b.len, rsp);
+	ret = rsp_ret(ret, rsp);
+	free(rsp);
+	return ret;
+}
+
+int tpm2_pcr_reset(int fd, unsigned int pcr)
+{
+	struct tpm2_auth pw = { NULL, 0 };
+	struct tpm2_rsp *rsp = rsp_alloc();
+	uint32_t h = pcr;
+	int ret;
+
+	if (!rsp)
+		return -ENOMEM;
+	ret = tpm2_exec(fd, TPM2_CC_PCR_RESET, &h, NULL, 1, 0, &pw, 1, NULL,
+			0, rsp);
+	ret = rsp_ret(ret, rsp);
+	free(rsp);
+	return ret;
+}
+
+/*
+ * A response is well formed if it holds a header, its size field equals
+ * the bytes read, its tag is one a TPM 2.0 sends (TPM_ST_RSP_COMMAND only
+ * with TPM_RC_BAD_TAG), and an error response is a bare header.
+ */
+int tpm2_rsp_check(const uint8_t *buf, size_t len)
+{
+	uint16_t tag;
+	uint32_t rc;
+
+	if (len < 10 || tpm2_get32(buf + 2) != len)
+		return -EBADMSG;
+	tag = tpm2_get16(buf);
+	rc = tpm2_get32(buf + 6);
+	if (tag == TPM2_ST_RSP_COMMAND)
+		return rc == TPM2_RC_BAD_TAG && len == 10 ? 0 : -EBADMSG;
+	if (tag != TPM2_ST_NO_SESSIONS && tag != TPM2_ST_SESSIONS)
+		return -EBADMSG;
+	if (rc && (len != 10 || tag != TPM2_ST_NO_SESSIONS))
+		return -EBADMSG;
+	return 0;
+}
+
+/*
+ * The harness sets TPMRM_EXTENDED=1 for the long run (make check-extended)
+ * and TPMRM_CONFIG=minimal|debug for the kernel configuration; unset means
+ * the sizes of make check on the minimal kernel.
+ */
+int tpm2_env_extended(void)
+{
+	const char *v = getenv("TPMRM_EXTENDED");
+
+	return v && *v && strcmp(v, "0");
+}
+
+int tpm2_env_debug(void)
+{
+	const char *v = getenv("TPMRM_CONFIG");
+
+	return v && !strcmp(v, "debug");
+}
+
+unsigned long tpm2_env_ulong(const char *name, unsigned long def)
+{
+	const char *v = getenv(name);
+	char *end;
+	unsigned long n;
+
+	if (!v || !*v)
+		return def;
+	n = strtoul(v, &end, 0);
+	return *end ? def : n;
+}
+
 int tpm2_read_public(int fd, uint32_t handle, struct tpm2_name *name)
 {
 	uint8_t out[TPM2_BUF_SIZE];

@@ -4,7 +4,8 @@
  * manager selftests. It marshals the handful of commands the tests need
  * (CreatePrimary, Create, Load, Sign, VerifySignature, StartAuthSession,
  * PolicyPCR, PolicyCommandCode, PolicyGetDigest, FlushContext, ContextSave,
- * ContextLoad, GetCapability, GetRandom, ReadPublic, PCR_Read), computes and
+ * ContextLoad, GetCapability, GetRandom, ReadPublic, PCR_Read, PCR_Extend,
+ * PCR_Reset), checks that responses are well formed, computes and
  * checks HMAC session authorizations with a built-in SHA-256, and talks to
  * the TPM through a plain file descriptor (a TPM character device, or a TCP
  * socket to a software TPM for host-side checks of the library itself).
@@ -21,6 +22,7 @@
 #define TPM2_ST_SESSIONS		0x8002
 #define TPM2_ST_HASHCHECK		0x8024
 
+#define TPM2_CC_PCR_RESET		0x0000013D
 #define TPM2_CC_POLICY_COMMAND_CODE	0x0000016C
 #define TPM2_CC_CREATE_PRIMARY		0x00000131
 #define TPM2_CC_CREATE			0x00000153
@@ -36,6 +38,7 @@
 #define TPM2_CC_GET_RANDOM		0x0000017B
 #define TPM2_CC_PCR_READ		0x0000017E
 #define TPM2_CC_POLICY_PCR		0x0000017F
+#define TPM2_CC_PCR_EXTEND		0x00000182
 #define TPM2_CC_POLICY_GET_DIGEST	0x00000189
 
 #define TPM2_RH_OWNER			0x40000001
@@ -49,6 +52,18 @@
 #define TPM2_HT_TRANSIENT		0x80000000
 
 #define TPM2_CAP_HANDLES		0x00000001
+#define TPM2_CAP_COMMANDS		0x00000002
+#define TPM2_CC_FIRST			0x0000011F
+
+/* TPMA_CC: command index, V (vendor) and cHandles fields. */
+#define TPM2_CCA_INDEX_MASK		0x0000FFFF
+#define TPM2_CCA_V			0x20000000
+#define TPM2_CCA_CHANDLES_SHIFT		25
+#define TPM2_CCA_CHANDLES_MASK		0x0E000000
+#define TPM2_MAX_COMMANDS		256
+
+#define TPM2_ST_RSP_COMMAND		0x00C4
+#define TPM2_RC_BAD_TAG			0x01E
 
 #define TPM2_SE_HMAC			0x00
 #define TPM2_SE_POLICY			0x01
@@ -204,6 +219,9 @@ int tpm2_context_load(int fd, const struct tpm2_context *ctx,
 int tpm2_get_handles(int fd, uint32_t first, uint32_t count,
 		     uint32_t *handles, unsigned int *nr, int *more);
 int tpm2_get_random(int fd, uint16_t count, uint8_t *out);
+int tpm2_get_commands(int fd, uint32_t *attrs, unsigned int max);
+int tpm2_pcr_extend(int fd, unsigned int pcr, const uint8_t *digest);
+int tpm2_pcr_reset(int fd, unsigned int pcr);
 int tpm2_read_public(int fd, uint32_t handle, struct tpm2_name *name);
 
 /* Helpers */
@@ -215,6 +233,18 @@ void tpm2_random(void *buf, size_t len);
 int tpm2_handles_by_type(int fd, uint32_t type, uint32_t *handles,
 			 unsigned int max);
 int tpm2_list_contains(const uint32_t *list, unsigned int n, uint32_t h);
+
+/* TPMA_CC fields */
+uint32_t tpm2_cca_code(uint32_t attrs);
+unsigned int tpm2_cca_handles(uint32_t attrs);
+
+/* 0 if @buf (@len bytes read) is a well-formed response, else -EBADMSG. */
+int tpm2_rsp_check(const uint8_t *buf, size_t len);
+
+/* Run size parameters from the harness environment (see tpm2_lib.c). */
+int tpm2_env_extended(void);
+int tpm2_env_debug(void);
+unsigned long tpm2_env_ulong(const char *name, unsigned long def);
 
 /* True if @rc is a refusal on a handle or session (see tpm2_lib.c). */
 int tpm2_rc_is_handle_refusal(uint32_t rc);

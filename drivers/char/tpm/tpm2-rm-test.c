@@ -983,13 +983,19 @@ static const struct deny_case deny_cases[] = {
 	{ "+none", 0, -EINVAL, 0 },
 	{ "dax", 0, -EINVAL, 0 },
 	{ "", DENY(DA), -EINVAL, DENY(DA) },
-	{ " \n", DENY(DA), -EINVAL, DENY(DA) },
+	{ "\t\n", DENY(DA), -EINVAL, DENY(DA) },
 };
 
+/* The input with blanks other than space shown as '_': KTAP is line based. */
 static void deny_case_desc(const struct deny_case *c, char *desc)
 {
+	char *p;
+
 	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "\"%s\" on %#lx", c->input,
 		 c->before);
+	for (p = desc; *p; p++)
+		if (*p == '\n' || *p == '\t')
+			*p = '_';
 }
 
 KUNIT_ARRAY_PARAM(deny, deny_cases, deny_case_desc);

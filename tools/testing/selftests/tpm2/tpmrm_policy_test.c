@@ -103,6 +103,7 @@ FIXTURE(policy) {
 	int fd;
 	char saved[256];
 	int restore;
+	const char *skip;
 };
 
 FIXTURE_SETUP(policy)
@@ -110,12 +111,15 @@ FIXTURE_SETUP(policy)
 	uint64_t v;
 
 	self->restore = 0;
+	self->skip = NULL;
 	self->fd = tpm2_open(TPM2_RM_DEV, 0);
 	ASSERT_LE(0, self->fd);
 	if (tpm2_rm_counter("rm_answered", &v))
-		SKIP(return, "no RM counters in sysfs (old RM)");
-	if (geteuid())
-		SKIP(return, "needs root to write %s", DENY_FILE);
+		self->skip = "no RM counters in sysfs (old RM)";
+	else if (geteuid())
+		self->skip = "needs root to write " DENY_FILE;
+	if (self->skip)
+		return;
 	/* The new RM has counters; it must have the deny file too. */
 	ASSERT_EQ(0, deny_read(self->saved, sizeof(self->saved)));
 	self->restore = 1;
@@ -145,6 +149,9 @@ TEST_F(policy, vendor_code_refused)
 	char state[256];
 	int n;
 
+	if (self->skip)	/* the harness runs tests whose setup skipped */
+		SKIP(return, "%s", self->skip);
+
 	ASSERT_EQ(0, deny_read(state, sizeof(state)));
 	TH_LOG("deny at boot: \"%s\"", state);
 	EXPECT_TRUE(has_word(state, "vendor"));
@@ -160,6 +167,9 @@ TEST_F(policy, deny_da_and_allow_again)
 {
 	uint64_t before;
 	char state[256];
+
+	if (self->skip)	/* the harness runs tests whose setup skipped */
+		SKIP(return, "%s", self->skip);
 
 	ASSERT_EQ(0, da_lock_reset(self->fd));
 	ASSERT_EQ(0, deny_write("+da"));
@@ -184,6 +194,9 @@ TEST_F(policy, deny_hierarchy_and_reset)
 	uint64_t before;
 	char state[256];
 
+	if (self->skip)	/* the harness runs tests whose setup skipped */
+		SKIP(return, "%s", self->skip);
+
 	ASSERT_EQ(0, deny_write("hierarchy"));
 	ASSERT_EQ(0, deny_read(state, sizeof(state)));
 	EXPECT_STREQ("hierarchy", state);
@@ -201,6 +214,9 @@ TEST_F(policy, deny_hierarchy_and_reset)
 TEST_F(policy, bad_words_rejected)
 {
 	char state[256], again[256];
+
+	if (self->skip)	/* the harness runs tests whose setup skipped */
+		SKIP(return, "%s", self->skip);
 
 	ASSERT_EQ(0, deny_read(state, sizeof(state)));
 	EXPECT_EQ(-EINVAL, deny_write("+nosuchclass"));

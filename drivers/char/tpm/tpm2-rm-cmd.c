@@ -11,6 +11,7 @@
  */
 
 #include <linux/kernel.h>
+#include <linux/string.h>
 #include <linux/tpm.h>
 #include <asm/unaligned.h>
 #include <kunit/visibility.h>
@@ -311,3 +312,212 @@ size_t tpm2_rm_cap_build(const struct tpm2_rm_space *space, u32 property,
 	return TPM_HEADER_SIZE + 9 + 4 * n;
 }
 EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_cap_build);
+
+/* Command codes of each &enum tpm2_rm_class but the vendor one. */
+static const u32 tpm2_rm_class_hierarchy[] = {
+	TPM2_RM_CC_CLEAR, TPM2_RM_CC_CLEAR_CONTROL, TPM2_CC_HIERARCHY_CONTROL,
+	TPM2_CC_HIERARCHY_CHANGE_AUTH, TPM2_RM_CC_CHANGE_PPS,
+	TPM2_RM_CC_CHANGE_EPS, 0,
+};
+
+static const u32 tpm2_rm_class_da[] = {
+	TPM2_RM_CC_DA_PARAMETERS, TPM2_RM_CC_DA_LOCK_RESET, 0,
+};
+
+static const u32 tpm2_rm_class_power[] = {
+	TPM2_CC_STARTUP, TPM2_CC_SHUTDOWN, 0,
+};
+
+static const u32 tpm2_rm_class_firmware[] = {
+	TPM2_RM_CC_FIELD_UPGRADE_START, TPM2_RM_CC_FIELD_UPGRADE_DATA,
+	TPM2_RM_CC_FIRMWARE_READ, 0,
+};
+
+static const struct {
+	const char *name;
+	const u32 *codes;
+} tpm2_rm_classes[TPM2_RM_NR_CLASSES] = {
+	[TPM2_RM_CLASS_VENDOR] = { "vendor", NULL },
+	[TPM2_RM_CLASS_HIERARCHY] = { "hierarchy", tpm2_rm_class_hierarchy },
+	[TPM2_RM_CLASS_DA] = { "da", tpm2_rm_class_da },
+	[TPM2_RM_CLASS_POWER] = { "power", tpm2_rm_class_power },
+	[TPM2_RM_CLASS_FIRMWARE] = { "firmware", tpm2_rm_class_firmware },
+};
+
+/**
+ * tpm2_rm_class_name() - name of a command class, as sysfs shows it
+ * @class:	&enum tpm2_rm_class
+ *
+ * Return: the name, or NULL for an unknown class.
+ */
+const char *tpm2_rm_class_name(unsigned int class)
+{
+	return class < TPM2_RM_NR_CLASSES ? tpm2_rm_classes[class].name : NULL;
+}
+EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_class_name);
+
+/**
+ * tpm2_rm_cc_class() - the deniable class a command code belongs to
+ * @cc:		command code
+ *
+ * Return: &enum tpm2_rm_class, or -1 if @cc is in no class.
+ */
+int tpm2_rm_cc_class(u32 cc)
+{
+	const u32 *code;
+	unsigned int i;
+
+	if (cc & TPM2_RM_CC_VENDOR)
+		return TPM2_RM_CLASS_VENDOR;
+	for (i = 0; i < TPM2_RM_NR_CLASSES; i++)
+		for (code = tpm2_rm_classes[i].codes; code && *code; code++)
+			if (*code == cc)
+				return i;
+	return -1;
+}
+EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_cc_class);
+
+/**
+ * tpm2_rm_cc_modeled() - does the RM know what a command's handles mean
+ * @cc:		command code
+ * @rhandle:	the TPM says the response carries a handle (TPMA_CC.rHandle)
+ *
+ * Handles in the handle and authorization areas are mapped the same way for
+ * every command. A response handle is a new entity, and the RM must know of
+ * which kind (object, sequence or session) to keep it correctly, so only
+ * the commands below may return one.
+ *
+ * Return: true if the RM handles @cc correctly.
+ */
+bool tpm2_rm_cc_modeled(u32 cc, bool rhandle)
+{
+	if (!rhandle)
+		return true;
+	switch (cc) {
+	case TPM2_CC_CREATE_PRIMARY:
+	case TPM2_CC_LOAD:
+	case TPM2_RM_CC_LOAD_EXTERNAL:
+	case TPM2_CC_CREATE_LOADED:
+	case TPM2_CC_HASH_SEQUENCE_START:
+	case TPM2_RM_CC_HMAC_START:
+	case TPM2_RM_CC_START_AUTH_SESSION:
+	case TPM2_CC_CONTEXT_LOAD:
+		return true;
+	default:
+		return false;
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_cc_modeled);
+
+/**
+ * tpm2_rm_cc_flushes_objects() - may the TPM flush transient objects itself
+ * @cc:		command code
+ *
+ * Clear, HierarchyControl, ChangePPS and ChangeEPS flush the transient
+ * objects of the hierarchies they reset or disable. The RM evicts its
+ * objects before such a command, so that no space keeps a TPM handle the
+ * TPM may give to another space's next object.
+ *
+ * Return: true if the RM must empty the object slots before @cc.
+ */
+bool tpm2_rm_cc_flushes_objects(u32 cc)
+{
+	return cc == TPM2_RM_CC_CLEAR || cc == TPM2_CC_HIERARCHY_CONTROL ||
+	       cc == TPM2_RM_CC_CHANGE_PPS || cc == TPM2_RM_CC_CHANGE_EPS;
+}
+EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_cc_flushes_objects);
+
+/**
+ * tpm2_rm_policy_check() - may a /dev/tpmrm user send a command
+ * @deny:	bitmap of denied &enum tpm2_rm_class
+ * @cc:		command code, implemented by the TPM
+ * @rhandle:	TPMA_CC.rHandle of @cc
+ *
+ * Return: 0, or the RM-layer TPM_RC_COMMAND_CODE to answer with.
+ */
+u32 tpm2_rm_policy_check(unsigned long deny, u32 cc, bool rhandle)
+{
+	int class = tpm2_rm_cc_class(cc);
+
+	if ((class >= 0 && (deny & BIT(class))) ||
+	    !tpm2_rm_cc_modeled(cc, rhandle))
+		return TSS2_RESMGR_TPM_RC_LAYER | TPM2_RC_COMMAND_CODE;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_policy_check);
+
+static int tpm2_rm_class_find(const char *name, size_t len)
+{
+	unsigned int i;
+
+	for (i = 0; i < TPM2_RM_NR_CLASSES; i++)
+		if (strlen(tpm2_rm_classes[i].name) == len &&
+		    !strncmp(tpm2_rm_classes[i].name, name, len))
+			return i;
+	return -1;
+}
+
+/* Apply one word of tpm2_rm_deny_parse(); *first tells if it is the first. */
+static int tpm2_rm_deny_word(const char *word, size_t len, bool *first,
+			     unsigned long *deny)
+{
+	char op = *word;
+	int class;
+
+	if (op == '+' || op == '-') {
+		word++;
+		len--;
+	} else if (*first) {
+		*deny = 0;
+	}
+	*first = false;
+	if (len == 4 && !strncmp(word, "none", 4) && op != '+' && op != '-')
+		return 0;
+	if (len == 7 && !strncmp(word, "default", 7) && op != '+' &&
+	    op != '-') {
+		*deny = TPM2_RM_DENY_DEFAULT;
+		return 0;
+	}
+	class = tpm2_rm_class_find(word, len);
+	if (class < 0)
+		return -EINVAL;
+	if (op == '-')
+		*deny &= ~BIT(class);
+	else
+		*deny |= BIT(class);
+	return 0;
+}
+
+/**
+ * tpm2_rm_deny_parse() - apply what root wrote to the rm/deny sysfs file
+ * @buf:	NUL-terminated words separated by blanks: "name" or "+name"
+ *		denies a class, "-name" allows it; if the first word has no
+ *		sign the set starts empty, so "da hierarchy" denies exactly
+ *		those two; "none" is the empty set, "default" the default one
+ * @deny:	the current set, replaced only if all of @buf is valid
+ *
+ * Return: 0, or -EINVAL for an unknown class or an empty @buf.
+ */
+int tpm2_rm_deny_parse(const char *buf, unsigned long *deny)
+{
+	unsigned long set = *deny;
+	bool first = true;
+	size_t len;
+	int rc;
+
+	for (;;) {
+		buf = skip_spaces(buf);
+		if (!*buf)
+			break;
+		len = strcspn(buf, " \t\n");
+		rc = tpm2_rm_deny_word(buf, len, &first, &set);
+		if (rc)
+			return rc;
+		buf += len;
+	}
+	if (first)
+		return -EINVAL;
+	*deny = set;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_deny_parse);

@@ -11,6 +11,7 @@
  * open file still uses; commands after removal fail with -ENODEV.
  */
 
+#include <linux/cred.h>
 #include <linux/fs.h>
 #include <linux/poll.h>
 #include <linux/slab.h>
@@ -107,9 +108,13 @@ static int tpm2_rm_open(struct inode *inode, struct file *file)
 	priv = kzalloc(sizeof(*priv), GFP_KERNEL);
 	if (!priv)
 		return -ENOMEM;
+	tpm2_rm_space_init(&priv->space);
+	if (tpm2_rm_user_get(chip, &priv->space, file->f_cred->euid)) {
+		kfree(priv);
+		return -ENOMEM;
+	}
 	get_device(&chip->dev);
 	priv->chip = chip;
-	tpm2_rm_space_init(&priv->space);
 	mutex_init(&priv->lock);
 	INIT_WORK(&priv->work, tpm2_rm_file_work);
 	init_waitqueue_head(&priv->waitq);
@@ -241,6 +246,7 @@ static int tpm2_rm_release(struct inode *inode, struct file *file)
 		tpm2_rm_space_del(chip, &priv->space, false);
 		mutex_unlock(&chip->tpm_mutex);
 	}
+	tpm2_rm_user_put(chip, &priv->space);
 	kfree(priv->buf);
 	mutex_destroy(&priv->lock);
 	kfree(priv);

@@ -12,6 +12,7 @@
 
 #include <linux/kernel.h>
 #include <linux/slab.h>
+#include <linux/tpm.h>
 #include <kunit/visibility.h>
 #include "tpm2-rm.h"
 
@@ -25,6 +26,8 @@ void tpm2_rm_space_init(struct tpm2_rm_space *space)
 	space->next_vhandle = 0;
 	space->nr_objects = 0;
 	space->nr_sessions = 0;
+	space->user = NULL;
+	space->total = NULL;
 }
 EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_space_init);
 
@@ -104,6 +107,26 @@ void tpm2_rm_entity_free(struct tpm2_rm_entity *ent)
 }
 EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_entity_free);
 
+static void tpm2_rm_usage_add(struct tpm2_rm_usage *usage,
+			      const struct tpm2_rm_entity *ent, int delta)
+{
+	if (!usage)
+		return;
+	if (ent->kind == TPM2_RM_SESSION)
+		usage->sessions += delta;
+	else
+		usage->objects += delta;
+}
+
+/* Count @ent, entering or leaving @space, for the space's user and chip. */
+static void tpm2_rm_account(struct tpm2_rm_space *space,
+			    const struct tpm2_rm_entity *ent, int delta)
+{
+	tpm2_rm_usage_add(space->user ? &space->user->usage : NULL, ent,
+			  delta);
+	tpm2_rm_usage_add(space->total, ent, delta);
+}
+
 /**
  * tpm2_rm_table_insert() - add an entity to a space
  * @space:	the space
@@ -118,6 +141,7 @@ void tpm2_rm_table_insert(struct tpm2_rm_space *space,
 		space->nr_sessions++;
 	else
 		space->nr_objects++;
+	tpm2_rm_account(space, ent, 1);
 }
 EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_table_insert);
 
@@ -134,6 +158,7 @@ void tpm2_rm_table_remove(struct tpm2_rm_entity *ent)
 		space->nr_sessions--;
 	else
 		space->nr_objects--;
+	tpm2_rm_account(space, ent, -1);
 	ent->space = NULL;
 }
 EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_table_remove);
@@ -195,3 +220,57 @@ u32 tpm2_rm_table_next(const struct tpm2_rm_space *space, u8 range, u32 min)
 	return best;
 }
 EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_table_next);
+
+/* May @used + 1 stay within @limit? */
+static bool tpm2_rm_quota_room(unsigned int used, unsigned int limit)
+{
+	return used < limit;
+}
+
+/**
+ * tpm2_rm_quota_check() - may a space take one more object or session
+ * @q:		the limits
+ * @file:	what the space holds now
+ * @user:	what all spaces of the opener's uid hold now, or NULL
+ * @total:	what all spaces of the chip hold now, or NULL when the new
+ *		entity takes no new TPM slot (an orphan changing hands)
+ * @capacity:	TPM_PT_ACTIVE_SESSIONS_MAX; used for sessions only
+ * @session:	a session if true, an object or sequence otherwise
+ *
+ * Sessions are limited chip-wide as well: saved or not, each holds one of
+ * the TPM's @capacity session slots, and /dev/tpmrm users never take the
+ * last @q->reserve_sessions of them. Objects need no such limit: every RM
+ * object can be evicted to kernel memory, which the file and user quotas
+ * bound.
+ *
+ * Return: 0, or the RM-layer TPM_RC_OBJECT_MEMORY or TPM_RC_SESSION_MEMORY
+ * to answer the command with.
+ */
+u32 tpm2_rm_quota_check(const struct tpm2_rm_quota *q,
+			const struct tpm2_rm_usage *file,
+			const struct tpm2_rm_usage *user,
+			const struct tpm2_rm_usage *total, u32 capacity,
+			bool session)
+{
+	const u32 obj_rc = TSS2_RESMGR_TPM_RC_LAYER | TPM2_RM_RC_OBJECT_MEMORY;
+	const u32 ses_rc = TSS2_RESMGR_TPM_RC_LAYER |
+			   TPM2_RM_RC_SESSION_MEMORY;
+
+	if (!session) {
+		if (!tpm2_rm_quota_room(file->objects, q->file_objects))
+			return obj_rc;
+		if (user && !tpm2_rm_quota_room(user->objects, q->user_objects))
+			return obj_rc;
+		return 0;
+	}
+	if (!tpm2_rm_quota_room(file->sessions, q->file_sessions))
+		return ses_rc;
+	if (user && !tpm2_rm_quota_room(user->sessions, q->user_sessions))
+		return ses_rc;
+	if (total && (q->reserve_sessions >= capacity ||
+		      !tpm2_rm_quota_room(total->sessions,
+					  capacity - q->reserve_sessions)))
+		return ses_rc;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_quota_check);

@@ -475,6 +475,9 @@ static const u32 fake_attrs[] = {
 	ATTR(TPM2_CC_FLUSH_CONTEXT, 1, 0),
 	ATTR(TPM2_CC_GET_CAPABILITY, 0, 0),
 	ATTR(TPM2_CC_GET_RANDOM, 0, 0),
+	ATTR(TPM2_RM_CC_DA_LOCK_RESET, 1, 0),
+	ATTR(TPM2_RM_CC_CLEAR, 1, 0),
+	ATTR(TPM2_RM_CC_VENDOR | 0x0001, 0, 0),
 };
 
 static size_t fake_answer(const u8 *cmd, size_t len, u8 *rsp)
@@ -571,6 +574,8 @@ static void fake_exit(struct kunit *test)
 
 	tpm2_rm_space_del(env->chip, &env->s1, true);
 	tpm2_rm_space_del(env->chip, &env->s2, true);
+	tpm2_rm_user_put(env->chip, &env->s1);
+	tpm2_rm_user_put(env->chip, &env->s2);
 	KUNIT_EXPECT_TRUE(test, list_empty(&env->chip->rm->lru));
 	tpm2_rm_chip_free(env->chip);
 }
@@ -873,8 +878,321 @@ static struct kunit_suite tpm2_rm_transport_suite = {
 	.test_cases = tpm2_rm_transport_cases,
 };
 
+/* ---- quotas and command policy ---- */
+
+#define OBJ_MEM		RM(TPM2_RM_RC_OBJECT_MEMORY)
+#define SES_MEM		RM(TPM2_RM_RC_SESSION_MEMORY)
+
+struct quota_case {
+	const char *desc;
+	struct tpm2_rm_usage file, user, total;
+	bool has_user, has_total;
+	u32 capacity;
+	bool session;
+	u32 rc;
+};
+
+/* file 16/8, user 32/16, reserve 8 of the TPM's session slots */
+static const struct tpm2_rm_quota quota_limits = {
+	.file_objects = 16, .file_sessions = 8,
+	.user_objects = 32, .user_sessions = 16,
+	.reserve_sessions = 8,
+};
+
+static const struct quota_case quota_cases[] = {
+	{ "empty space may take an object", {0, 0}, {0, 0}, {0, 0},
+	  true, true, 64, false, 0 },
+	{ "object below every quota", {15, 7}, {31, 15}, {500, 55},
+	  true, true, 64, false, 0 },
+	{ "file object quota reached", {16, 0}, {16, 0}, {16, 0},
+	  true, true, 64, false, OBJ_MEM },
+	{ "user object quota reached", {3, 0}, {32, 0}, {32, 0},
+	  true, true, 64, false, OBJ_MEM },
+	{ "objects ignore the session pool", {0, 0}, {0, 0}, {0, 64},
+	  true, true, 64, false, 0 },
+	{ "no user entry: file quota only", {15, 0}, {0, 0}, {0, 0},
+	  false, true, 64, false, 0 },
+	{ "session below every quota", {7, 7}, {15, 15}, {0, 55},
+	  true, true, 64, true, 0 },
+	{ "file session quota reached", {0, 8}, {0, 8}, {0, 8},
+	  true, true, 64, true, SES_MEM },
+	{ "user session quota reached", {0, 1}, {0, 16}, {0, 16},
+	  true, true, 64, true, SES_MEM },
+	{ "last slot before the reserve", {0, 0}, {0, 0}, {0, 55},
+	  true, true, 64, true, 0 },
+	{ "reserve is never taken", {0, 0}, {0, 0}, {0, 56},
+	  true, true, 64, true, SES_MEM },
+	{ "pool overfull (capacity lowered)", {0, 0}, {0, 0}, {0, 60},
+	  true, true, 40, true, SES_MEM },
+	{ "reserve covers the whole TPM", {0, 0}, {0, 0}, {0, 0},
+	  true, true, 8, true, SES_MEM },
+	{ "adopting an orphan takes no new slot", {0, 0}, {0, 0}, {0, 64},
+	  true, false, 64, true, 0 },
+	{ "adopting still counts for the user", {0, 0}, {0, 16}, {0, 64},
+	  true, false, 64, true, SES_MEM },
+};
+
+static void quota_case_desc(const struct quota_case *c, char *desc)
+{
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(quota, quota_cases, quota_case_desc);
+
+static void tpm2_rm_test_quota(struct kunit *test)
+{
+	const struct quota_case *c = test->param_value;
+
+	KUNIT_EXPECT_EQ(test, tpm2_rm_quota_check(&quota_limits, &c->file,
+						  c->has_user ? &c->user : NULL,
+						  c->has_total ? &c->total :
+								 NULL,
+						  c->capacity, c->session),
+			c->rc);
+}
+
+struct policy_case {
+	const char *desc;
+	unsigned long deny;
+	u32 cc;
+	bool rhandle;
+	u32 rc;
+};
+
+#define CC_DENIED	RM(TPM2_RC_COMMAND_CODE)
+#define DENY(c)		BIT(TPM2_RM_CLASS_##c)
+
+static const struct policy_case policy_cases[] = {
+	{ "sign passes by default", TPM2_RM_DENY_DEFAULT, CC_SIGN, false, 0 },
+	{ "vendor code denied by default", TPM2_RM_DENY_DEFAULT, 0x20000000,
+	  false, CC_DENIED },
+	{ "vendor code allowed when root allows it", 0, 0x20000001, false,
+	  0 },
+	{ "allowed vendor code returning a handle", 0, 0x20000001, true,
+	  CC_DENIED },
+	{ "Clear passes by default", TPM2_RM_DENY_DEFAULT, TPM2_RM_CC_CLEAR,
+	  false, 0 },
+	{ "Clear denied with hierarchy", DENY(HIERARCHY), TPM2_RM_CC_CLEAR,
+	  false, CC_DENIED },
+	{ "ChangeEPS denied with hierarchy", DENY(HIERARCHY),
+	  TPM2_RM_CC_CHANGE_EPS, false, CC_DENIED },
+	{ "HierarchyChangeAuth denied with hierarchy", DENY(HIERARCHY),
+	  TPM2_CC_HIERARCHY_CHANGE_AUTH, false, CC_DENIED },
+	{ "DA lock reset denied with da", DENY(DA), TPM2_RM_CC_DA_LOCK_RESET,
+	  false, CC_DENIED },
+	{ "DA lock reset passes with hierarchy only", DENY(HIERARCHY),
+	  TPM2_RM_CC_DA_LOCK_RESET, false, 0 },
+	{ "Shutdown denied with power", DENY(POWER), TPM2_CC_SHUTDOWN, false,
+	  CC_DENIED },
+	{ "FieldUpgradeData denied with firmware", DENY(FIRMWARE),
+	  TPM2_RM_CC_FIELD_UPGRADE_DATA, false, CC_DENIED },
+	{ "CreatePrimary returns a modeled handle", ~0ul,
+	  TPM2_CC_CREATE_PRIMARY, true, 0 },
+	{ "StartAuthSession returns a modeled handle", 0,
+	  TPM2_RM_CC_START_AUTH_SESSION, true, 0 },
+	{ "unmodeled response handle refused", 0, CC_SIGN, true, CC_DENIED },
+};
+
+static void policy_case_desc(const struct policy_case *c, char *desc)
+{
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(policy, policy_cases, policy_case_desc);
+
+static void tpm2_rm_test_policy(struct kunit *test)
+{
+	const struct policy_case *c = test->param_value;
+
+	KUNIT_EXPECT_EQ(test, tpm2_rm_policy_check(c->deny, c->cc, c->rhandle),
+			c->rc);
+}
+
+struct deny_case {
+	const char *input;
+	unsigned long before;
+	int rc;
+	unsigned long after;
+};
+
+static const struct deny_case deny_cases[] = {
+	{ "+da", DENY(VENDOR), 0, DENY(VENDOR) | DENY(DA) },
+	{ "-vendor\n", DENY(VENDOR), 0, 0 },
+	{ "da hierarchy", DENY(VENDOR), 0, DENY(DA) | DENY(HIERARCHY) },
+	{ "+hierarchy -da", DENY(DA), 0, DENY(HIERARCHY) },
+	{ "none", DENY(DA) | DENY(VENDOR), 0, 0 },
+	{ "default", 0, 0, TPM2_RM_DENY_DEFAULT },
+	{ "+power +firmware", 0, 0, DENY(POWER) | DENY(FIRMWARE) },
+	{ "+bogus", DENY(DA), -EINVAL, DENY(DA) },
+	{ "+da +bogus", 0, -EINVAL, 0 },
+	{ "+", DENY(DA), -EINVAL, DENY(DA) },
+	{ "+none", 0, -EINVAL, 0 },
+	{ "dax", 0, -EINVAL, 0 },
+	{ "", DENY(DA), -EINVAL, DENY(DA) },
+	{ "\t\n", DENY(DA), -EINVAL, DENY(DA) },
+};
+
+/* The input with blanks other than space shown as '_': KTAP is line based. */
+static void deny_case_desc(const struct deny_case *c, char *desc)
+{
+	char *p;
+
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "\"%s\" on %#lx", c->input,
+		 c->before);
+	for (p = desc; *p; p++)
+		if (*p == '\n' || *p == '\t')
+			*p = '_';
+}
+
+KUNIT_ARRAY_PARAM(deny, deny_cases, deny_case_desc);
+
+static void tpm2_rm_test_deny_parse(struct kunit *test)
+{
+	const struct deny_case *c = test->param_value;
+	unsigned long deny = c->before;
+
+	KUNIT_EXPECT_EQ(test, tpm2_rm_deny_parse(c->input, &deny), c->rc);
+	KUNIT_EXPECT_EQ(test, deny, c->after);
+}
+
+static void tpm2_rm_test_class_names(struct kunit *test)
+{
+	unsigned int i;
+
+	for (i = 0; i < TPM2_RM_NR_CLASSES; i++)
+		KUNIT_EXPECT_NOT_ERR_OR_NULL(test, tpm2_rm_class_name(i));
+	KUNIT_EXPECT_NULL(test, tpm2_rm_class_name(TPM2_RM_NR_CLASSES));
+	KUNIT_EXPECT_EQ(test, tpm2_rm_cc_class(TPM2_CC_GET_RANDOM), -1);
+	KUNIT_EXPECT_TRUE(test, tpm2_rm_cc_flushes_objects(TPM2_RM_CC_CLEAR));
+	KUNIT_EXPECT_FALSE(test, tpm2_rm_cc_flushes_objects(CC_SIGN));
+}
+
+/*
+ * Whole commands: two files of one user share the user quota, the chip's
+ * session pool keeps its reserve, and a refusal costs no TPM command.
+ */
+static void tpm2_rm_test_user_quota(struct kunit *test)
+{
+	struct fake_env *env = test->priv;
+	struct tpm2_rm_chip *rm = env->chip->rm;
+	const u32 h[2] = { 0x40000007, 0x40000007 };
+	unsigned int sent;
+
+	KUNIT_ASSERT_EQ(test, tpm2_rm_user_get(env->chip, &env->s1,
+					       KUIDT_INIT(1000)), 0);
+	KUNIT_ASSERT_EQ(test, tpm2_rm_user_get(env->chip, &env->s2,
+					       KUIDT_INIT(1000)), 0);
+	KUNIT_EXPECT_PTR_EQ(test, env->s1.user, env->s2.user);
+	rm->quota.user_sessions = 3;
+	rm->quota.user_objects = 2;
+	start_session(test, &env->s1);
+	start_session(test, &env->s1);
+	start_session(test, &env->s2);
+	create_primary(test, &env->s1);
+	create_primary(test, &env->s2);
+	KUNIT_EXPECT_EQ(test, env->s1.user->usage.sessions, 3u);
+	KUNIT_EXPECT_EQ(test, rm->total.sessions, 3u);
+	sent = fake->nr_sent;
+	KUNIT_EXPECT_EQ(test, run(test, &env->s2, TPM2_RM_CC_START_AUTH_SESSION,
+				  h, 2, NULL, NULL, 0, NULL), SES_MEM);
+	KUNIT_EXPECT_EQ(test, run(test, &env->s2, TPM2_CC_CREATE_PRIMARY,
+				  (u32[]){ 0x40000001 }, 1,
+				  (u32[]){ TPM2_RS_PW }, NULL, 1, NULL),
+			OBJ_MEM);
+	KUNIT_EXPECT_EQ(test, fake->nr_sent, sent);
+
+	/* the chip-wide pool: 3 held, 4 slots, 1 reserved */
+	rm->quota.user_sessions = 100;
+	rm->active_sessions = 4;
+	rm->quota.reserve_sessions = 1;
+	KUNIT_EXPECT_EQ(test, run(test, &env->s2, TPM2_RM_CC_START_AUTH_SESSION,
+				  h, 2, NULL, NULL, 0, NULL), SES_MEM);
+	rm->quota.reserve_sessions = 0;
+	start_session(test, &env->s2);
+	KUNIT_EXPECT_EQ(test, rm->total.sessions, 4u);
+
+	tpm2_rm_space_del(env->chip, &env->s1, true);
+	tpm2_rm_user_put(env->chip, &env->s1);
+	KUNIT_EXPECT_EQ(test, env->s2.user->usage.sessions, 2u);
+	KUNIT_EXPECT_EQ(test, env->s2.user->usage.objects, 1u);
+	KUNIT_EXPECT_EQ(test, rm->total.sessions, 2u);
+	tpm2_rm_space_del(env->chip, &env->s2, true);
+	tpm2_rm_user_put(env->chip, &env->s2);
+	KUNIT_EXPECT_TRUE(test, list_empty(&rm->users));
+	KUNIT_EXPECT_EQ(test, rm->total.sessions, 0u);
+	KUNIT_EXPECT_EQ(test, rm->total.objects, 0u);
+}
+
+/* A denied class and a vendor code are answered without the TPM. */
+static void tpm2_rm_test_deny_transmit(struct kunit *test)
+{
+	struct fake_env *env = test->priv;
+	const u32 lockout = 0x4000000A, pw = TPM2_RS_PW;
+	unsigned int sent = fake->nr_sent;
+
+	/* the TPM implements vendor code 0x20000001; the RM refuses it */
+	KUNIT_EXPECT_EQ(test, run(test, &env->s1, 0x20000001, NULL, 0, NULL,
+				  NULL, 0, NULL), CC_DENIED);
+	KUNIT_EXPECT_EQ(test, fake->nr_sent, sent);
+	KUNIT_EXPECT_EQ(test, env->chip->rm->stats.rm_answered, 1ul);
+	KUNIT_EXPECT_EQ(test, run(test, &env->s1, TPM2_RM_CC_DA_LOCK_RESET,
+				  &lockout, 1, &pw, NULL, 1, NULL), 0u);
+	KUNIT_EXPECT_EQ(test, fake->nr_sent, sent + 1);
+
+	env->chip->rm->deny = DENY(DA);
+	KUNIT_EXPECT_EQ(test, run(test, &env->s1, TPM2_RM_CC_DA_LOCK_RESET,
+				  &lockout, 1, &pw, NULL, 1, NULL), CC_DENIED);
+	KUNIT_EXPECT_EQ(test, run(test, &env->s1, 0x20000001, NULL, 0, NULL,
+				  NULL, 0, NULL), 0u);
+	KUNIT_EXPECT_EQ(test, fake->nr_sent, sent + 2);
+	KUNIT_EXPECT_EQ(test, env->chip->rm->stats.rm_answered, 2ul);
+}
+
+/* Clear flushes transient objects in the TPM: the RM evicts them first. */
+static void tpm2_rm_test_clear_evicts(struct kunit *test)
+{
+	struct fake_env *env = test->priv;
+	struct tpm2_rm_chip *rm = env->chip->rm;
+	const u32 lockout = 0x4000000A, pw = TPM2_RS_PW;
+	u32 key;
+
+	key = create_primary(test, &env->s1);
+	create_primary(test, &env->s2);
+	start_session(test, &env->s1);
+	KUNIT_EXPECT_EQ(test, rm->nr_objects, 2u);
+	KUNIT_EXPECT_EQ(test, run(test, &env->s1, TPM2_RM_CC_CLEAR, &lockout,
+				  1, &pw, NULL, 1, NULL), 0u);
+	KUNIT_EXPECT_EQ(test, fake->last_cc, (u32)TPM2_RM_CC_CLEAR);
+	KUNIT_EXPECT_EQ(test, rm->nr_objects, 0u);
+	KUNIT_EXPECT_EQ(test, rm->nr_sessions, 1u);
+	KUNIT_EXPECT_EQ(test, rm->stats.context_saves, 2ul);
+	/* the key comes back from its saved context */
+	KUNIT_EXPECT_EQ(test, run(test, &env->s1, CC_SIGN, &key, 1, NULL, NULL,
+				  0, NULL), 0u);
+	KUNIT_EXPECT_EQ(test, rm->stats.context_loads, 1ul);
+}
+
+static struct kunit_case tpm2_rm_quota_cases[] = {
+	KUNIT_CASE_PARAM(tpm2_rm_test_quota, quota_gen_params),
+	KUNIT_CASE_PARAM(tpm2_rm_test_policy, policy_gen_params),
+	KUNIT_CASE_PARAM(tpm2_rm_test_deny_parse, deny_gen_params),
+	KUNIT_CASE(tpm2_rm_test_class_names),
+	KUNIT_CASE(tpm2_rm_test_user_quota),
+	KUNIT_CASE(tpm2_rm_test_deny_transmit),
+	KUNIT_CASE(tpm2_rm_test_clear_evicts),
+	{}
+};
+
+static struct kunit_suite tpm2_rm_quota_suite = {
+	.name = "tpm2_rm_quota_test",
+	.init = fake_init,
+	.exit = fake_exit,
+	.test_cases = tpm2_rm_quota_cases,
+};
+
 kunit_test_suites(&tpm2_rm_cmd_suite, &tpm2_rm_table_suite,
-		  &tpm2_rm_evict_suite, &tpm2_rm_transport_suite);
+		  &tpm2_rm_evict_suite, &tpm2_rm_transport_suite,
+		  &tpm2_rm_quota_suite);
 
 MODULE_DESCRIPTION("KUnit tests for the TPM 2.0 resource manager");
 MODULE_LICENSE("GPL");

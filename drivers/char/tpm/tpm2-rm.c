@@ -21,15 +21,17 @@
 #include "tpm.h"
 #include "tpm2-rm.h"
 
-static unsigned int tpm2_rm_max_objects = 16;
-module_param_named(rm_max_objects, tpm2_rm_max_objects, uint, 0644);
-MODULE_PARM_DESC(rm_max_objects,
-		 "Transient objects one /dev/tpmrm open file may hold (16)");
-
-static unsigned int tpm2_rm_max_sessions = 8;
-module_param_named(rm_max_sessions, tpm2_rm_max_sessions, uint, 0644);
-MODULE_PARM_DESC(rm_max_sessions,
-		 "Sessions one /dev/tpmrm open file may hold (8)");
+/*
+ * Default quotas, see Documentation/security/tpm/tpm-rm.rst: a file holds
+ * what a TSS context needs; a user holds what a few busy processes need;
+ * the reserve keeps an eighth of the 64 session slots TCG PC Client TPMs
+ * have for the kernel and /dev/tpmN.
+ */
+#define TPM2_RM_QUOTA_FILE_OBJECTS	16
+#define TPM2_RM_QUOTA_FILE_SESSIONS	8
+#define TPM2_RM_QUOTA_USER_OBJECTS	128
+#define TPM2_RM_QUOTA_USER_SESSIONS	16
+#define TPM2_RM_RESERVE_SESSIONS	8
 
 #define TPM2_RM_MAX_ENTS	(TPM2_RM_MAX_HANDLES + TPM2_RM_MAX_AUTHS + 1)
 
@@ -219,20 +221,36 @@ static int tpm2_rm_map_auths(struct tpm2_rm_ctx *ctx)
 	return 0;
 }
 
-/* Refuse a new entity the space has no room for. */
-static bool tpm2_rm_over_limit(struct tpm2_rm_ctx *ctx, bool session)
+/*
+ * Refuse a new entity the space, its user or the chip has no room for.
+ * @new_slot: the entity takes a new TPM session slot (not an orphan that
+ * changes hands).
+ */
+static bool tpm2_rm_over_limit(struct tpm2_rm_ctx *ctx, bool session,
+			       bool new_slot)
 {
-	if (session && ctx->space->nr_sessions >= tpm2_rm_max_sessions) {
-		tpm2_rm_set_answer(ctx, TSS2_RESMGR_TPM_RC_LAYER |
-					TPM2_RM_RC_SESSION_MEMORY);
-		return true;
-	}
-	if (!session && ctx->space->nr_objects >= tpm2_rm_max_objects) {
-		tpm2_rm_set_answer(ctx, TSS2_RESMGR_TPM_RC_LAYER |
-					TPM2_RM_RC_OBJECT_MEMORY);
-		return true;
-	}
-	return false;
+	struct tpm2_rm_chip *rm = ctx->chip->rm;
+	struct tpm2_rm_space *space = ctx->space;
+	struct tpm2_rm_usage file = {
+		.objects = space->nr_objects,
+		.sessions = space->nr_sessions,
+	};
+	struct tpm2_rm_quota q = {
+		.file_objects = READ_ONCE(rm->quota.file_objects),
+		.file_sessions = READ_ONCE(rm->quota.file_sessions),
+		.user_objects = READ_ONCE(rm->quota.user_objects),
+		.user_sessions = READ_ONCE(rm->quota.user_sessions),
+		.reserve_sessions = READ_ONCE(rm->quota.reserve_sessions),
+	};
+	u32 rc;
+
+	rc = tpm2_rm_quota_check(&q, &file,
+				 space->user ? &space->user->usage : NULL,
+				 new_slot ? &rm->total : NULL,
+				 rm->active_sessions, session);
+	if (rc)
+		tpm2_rm_set_answer(ctx, rc);
+	return rc != 0;
 }
 
 /*
@@ -273,7 +291,7 @@ static int tpm2_rm_prepare_context_load(struct tpm2_rm_ctx *ctx)
 	saved = get_unaligned_be32(&ctx->buf[off + TPM2_RM_CONTEXT_SAVED_HANDLE]);
 	if (tpm2_rm_is_session(saved)) {
 		ent = tpm2_rm_table_find(ctx->space, saved);
-		if (!ent && !tpm2_rm_over_limit(ctx, true))
+		if (!ent && !tpm2_rm_over_limit(ctx, true, false))
 			ent = tpm2_rm_adopt(ctx->chip, ctx->space, saved);
 		if (ctx->answer)
 			return 0;
@@ -291,7 +309,7 @@ static int tpm2_rm_prepare_context_load(struct tpm2_rm_ctx *ctx)
 		tpm2_rm_set_answer(ctx, bad_param);
 		return 0;
 	}
-	if (tpm2_rm_over_limit(ctx, false))
+	if (tpm2_rm_over_limit(ctx, false, true))
 		return 0;
 	ent = tpm2_rm_entity_alloc(saved == TPM2_RM_SAVED_SEQUENCE ?
 				   TPM2_RM_SEQUENCE : TPM2_RM_OBJECT);
@@ -314,7 +332,7 @@ static int tpm2_rm_prepare_new(struct tpm2_rm_ctx *ctx)
 
 	if (ctx->cmd.cc == TPM2_CC_CONTEXT_LOAD)
 		return tpm2_rm_prepare_context_load(ctx);
-	if (tpm2_rm_over_limit(ctx, session))
+	if (tpm2_rm_over_limit(ctx, session, true))
 		return 0;
 	if (session)
 		kind = TPM2_RM_SESSION;
@@ -521,10 +539,14 @@ static ssize_t tpm2_rm_answer(struct tpm_chip *chip, u8 *buf, u32 rc)
 	return tpm2_rm_rsp_header(buf, TPM2_ST_NO_SESSIONS, rc);
 }
 
+static void tpm2_rm_evict_unpinned(struct tpm_chip *chip, bool sessions);
+
 static ssize_t tpm2_rm_run(struct tpm2_rm_ctx *ctx)
 {
 	ssize_t ret;
 
+	if (tpm2_rm_cc_flushes_objects(ctx->cmd.cc))
+		tpm2_rm_evict_unpinned(ctx->chip, false);
 	ret = tpm2_rm_prepare(ctx);
 	if (ret)
 		return ret;
@@ -565,6 +587,10 @@ ssize_t tpm2_rm_transmit(struct tpm_chip *chip, struct tpm2_rm_space *space,
 				   &attrs))
 		return tpm2_rm_answer(chip, buf, TSS2_RESMGR_TPM_RC_LAYER |
 					       TPM2_RC_COMMAND_CODE);
+	rc = tpm2_rm_policy_check(READ_ONCE(chip->rm->deny), cc,
+				  attrs & BIT(TPM2_CC_ATTR_RHANDLE));
+	if (rc)
+		return tpm2_rm_answer(chip, buf, rc);
 	rc = tpm2_rm_cmd_parse(buf, len, attrs, &ctx.cmd);
 	if (rc)
 		return tpm2_rm_answer(chip, buf, rc);
@@ -740,8 +766,18 @@ int tpm2_rm_chip_init(struct tpm_chip *chip)
 		return -ENOMEM;
 	INIT_LIST_HEAD(&rm->lru);
 	tpm2_rm_space_init(&rm->orphans);
+	rm->orphans.total = &rm->total;
 	rm->object_slots = 3;
 	rm->session_slots = 3;
+	rm->active_sessions = 64;
+	rm->quota.file_objects = TPM2_RM_QUOTA_FILE_OBJECTS;
+	rm->quota.file_sessions = TPM2_RM_QUOTA_FILE_SESSIONS;
+	rm->quota.user_objects = TPM2_RM_QUOTA_USER_OBJECTS;
+	rm->quota.user_sessions = TPM2_RM_QUOTA_USER_SESSIONS;
+	rm->quota.reserve_sessions = TPM2_RM_RESERVE_SESSIONS;
+	rm->deny = TPM2_RM_DENY_DEFAULT;
+	INIT_LIST_HEAD(&rm->users);
+	spin_lock_init(&rm->users_lock);
 	chip->rm = rm;
 	return 0;
 }
@@ -769,6 +805,81 @@ void tpm2_rm_chip_free(struct tpm_chip *chip)
 	chip->rm = NULL;
 }
 EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_chip_free);
+
+static struct tpm2_rm_user *tpm2_rm_user_find(struct tpm2_rm_chip *rm,
+					      kuid_t uid)
+{
+	struct tpm2_rm_user *user;
+
+	list_for_each_entry(user, &rm->users, node)
+		if (uid_eq(user->uid, uid))
+			return user;
+	return NULL;
+}
+
+/**
+ * tpm2_rm_user_get() - charge a space to the quota of its opener
+ * @chip:	the chip
+ * @space:	a new space that holds nothing yet
+ * @uid:	effective uid of the opener
+ *
+ * Finds or creates the chip's entry for @uid and takes a reference on it
+ * for @space. Called at open; takes &tpm2_rm_chip.users_lock, not the
+ * tpm_mutex.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int tpm2_rm_user_get(struct tpm_chip *chip, struct tpm2_rm_space *space,
+		     kuid_t uid)
+{
+	struct tpm2_rm_chip *rm = chip->rm;
+	struct tpm2_rm_user *user, *spare;
+
+	spare = kzalloc(sizeof(*spare), GFP_KERNEL);
+	if (!spare)
+		return -ENOMEM;
+	spin_lock(&rm->users_lock);
+	user = tpm2_rm_user_find(rm, uid);
+	if (!user) {
+		user = spare;
+		spare = NULL;
+		user->uid = uid;
+		list_add(&user->node, &rm->users);
+	}
+	user->refs++;
+	spin_unlock(&rm->users_lock);
+	kfree(spare);
+	space->user = user;
+	space->total = &rm->total;
+	return 0;
+}
+
+/**
+ * tpm2_rm_user_put() - drop a space's reference on its user entry
+ * @chip:	the chip
+ * @space:	a space emptied by tpm2_rm_space_del()
+ *
+ * The entry is freed with its last space.
+ */
+void tpm2_rm_user_put(struct tpm_chip *chip, struct tpm2_rm_space *space)
+{
+	struct tpm2_rm_chip *rm = chip->rm;
+	struct tpm2_rm_user *user = space->user;
+	bool last;
+
+	if (!user)
+		return;
+	spin_lock(&rm->users_lock);
+	last = !--user->refs;
+	if (last)
+		list_del(&user->node);
+	spin_unlock(&rm->users_lock);
+	space->user = NULL;
+	if (last) {
+		WARN_ON(user->usage.objects || user->usage.sessions);
+		kfree(user);
+	}
+}
 
 /* A counter file of the "rm" group: @offset locates it in tpm2_rm_stats. */
 struct tpm2_rm_stat_attr {
@@ -821,7 +932,121 @@ static ssize_t resident_sessions_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(resident_sessions);
 
+/* A quota file of the "rm" group: @offset locates it in tpm2_rm_quota. */
+struct tpm2_rm_quota_attr {
+	struct device_attribute attr;
+	size_t offset;
+};
+
+static unsigned int *tpm2_rm_quota_field(struct device *dev,
+					 struct device_attribute *attr)
+{
+	const struct tpm2_rm_quota_attr *qa =
+		container_of(attr, struct tpm2_rm_quota_attr, attr);
+	u8 *quota = (u8 *)&to_tpm_chip(dev)->rm->quota;
+
+	return (unsigned int *)(quota + qa->offset);
+}
+
+static ssize_t tpm2_rm_quota_show(struct device *dev,
+				  struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n",
+			  READ_ONCE(*tpm2_rm_quota_field(dev, attr)));
+}
+
+static ssize_t tpm2_rm_quota_store(struct device *dev,
+				   struct device_attribute *attr,
+				   const char *buf, size_t count)
+{
+	unsigned int val;
+	int rc;
+
+	rc = kstrtouint(buf, 0, &val);
+	if (rc)
+		return rc;
+	WRITE_ONCE(*tpm2_rm_quota_field(dev, attr), val);
+	return count;
+}
+
+#define TPM2_RM_QUOTA_ATTR(name, field)					\
+	{ __ATTR(name, 0644, tpm2_rm_quota_show, tpm2_rm_quota_store),	\
+	  offsetof(struct tpm2_rm_quota, field) }
+
+static struct tpm2_rm_quota_attr tpm2_rm_quota_attrs[] = {
+	TPM2_RM_QUOTA_ATTR(quota_file_objects, file_objects),
+	TPM2_RM_QUOTA_ATTR(quota_file_sessions, file_sessions),
+	TPM2_RM_QUOTA_ATTR(quota_user_objects, user_objects),
+	TPM2_RM_QUOTA_ATTR(quota_user_sessions, user_sessions),
+	TPM2_RM_QUOTA_ATTR(reserve_sessions, reserve_sessions),
+};
+
+static ssize_t held_objects_show(struct device *dev,
+				 struct device_attribute *attr, char *buf)
+{
+	struct tpm_chip *chip = to_tpm_chip(dev);
+
+	return sysfs_emit(buf, "%u\n", READ_ONCE(chip->rm->total.objects));
+}
+static DEVICE_ATTR_RO(held_objects);
+
+static ssize_t held_sessions_show(struct device *dev,
+				  struct device_attribute *attr, char *buf)
+{
+	struct tpm_chip *chip = to_tpm_chip(dev);
+
+	return sysfs_emit(buf, "%u\n", READ_ONCE(chip->rm->total.sessions));
+}
+static DEVICE_ATTR_RO(held_sessions);
+
+static ssize_t deny_show(struct device *dev, struct device_attribute *attr,
+			 char *buf)
+{
+	unsigned long deny = READ_ONCE(to_tpm_chip(dev)->rm->deny);
+	unsigned int class;
+	int len = 0;
+
+	for (class = 0; class < TPM2_RM_NR_CLASSES; class++)
+		if (deny & BIT(class))
+			len += sysfs_emit_at(buf, len, "%s%s", len ? " " : "",
+					     tpm2_rm_class_name(class));
+	if (!len)
+		len = sysfs_emit(buf, "none");
+	return len + sysfs_emit_at(buf, len, "\n");
+}
+
+/*
+ * Concurrent writers could lose an update between the read and the write
+ * of the set; writes are root's and rare, so a mutex makes them atomic.
+ */
+static DEFINE_MUTEX(tpm2_rm_deny_lock);
+
+static ssize_t deny_store(struct device *dev, struct device_attribute *attr,
+			  const char *buf, size_t count)
+{
+	struct tpm2_rm_chip *rm = to_tpm_chip(dev)->rm;
+	unsigned long deny;
+	int rc;
+
+	mutex_lock(&tpm2_rm_deny_lock);
+	deny = READ_ONCE(rm->deny);
+	rc = tpm2_rm_deny_parse(buf, &deny);
+	if (!rc)
+		WRITE_ONCE(rm->deny, deny);
+	mutex_unlock(&tpm2_rm_deny_lock);
+	return rc ? rc : count;
+}
+static DEVICE_ATTR_RW(deny);
+
 static struct attribute *tpm2_rm_attrs[] = {
+	&tpm2_rm_quota_attrs[0].attr.attr,
+	&tpm2_rm_quota_attrs[1].attr.attr,
+	&tpm2_rm_quota_attrs[2].attr.attr,
+	&tpm2_rm_quota_attrs[3].attr.attr,
+	&tpm2_rm_quota_attrs[4].attr.attr,
+	&dev_attr_held_objects.attr,
+	&dev_attr_held_sessions.attr,
+	&dev_attr_deny.attr,
 	&tpm2_rm_stat_attrs[0].attr.attr,
 	&tpm2_rm_stat_attrs[1].attr.attr,
 	&tpm2_rm_stat_attrs[2].attr.attr,

@@ -19,6 +19,8 @@
 #include <linux/types.h>
 #include <linux/list.h>
 #include <linux/device.h>
+#include <linux/spinlock.h>
+#include <linux/uidgid.h>
 
 struct tpm_chip;
 
@@ -28,6 +30,15 @@ struct tpm_chip;
 #define TPM2_RM_CC_START_AUTH_SESSION	0x0176
 #define TPM2_RM_CC_SET_LOCALITY		0x20001000
 #define TPM2_RM_CC_VENDOR		BIT(29)
+#define TPM2_RM_CC_CHANGE_EPS		0x0124
+#define TPM2_RM_CC_CHANGE_PPS		0x0125
+#define TPM2_RM_CC_CLEAR		0x0126
+#define TPM2_RM_CC_CLEAR_CONTROL	0x0127
+#define TPM2_RM_CC_FIELD_UPGRADE_START	0x012F
+#define TPM2_RM_CC_DA_LOCK_RESET	0x0139
+#define TPM2_RM_CC_DA_PARAMETERS	0x013A
+#define TPM2_RM_CC_FIELD_UPGRADE_DATA	0x0141
+#define TPM2_RM_CC_FIRMWARE_READ	0x0179
 
 #define TPM2_RM_RC_BAD_TAG		0x001E
 #define TPM2_RM_RC_VALUE		0x0084
@@ -80,6 +91,82 @@ enum tpm2_rm_kind {
 struct tpm2_rm_space;
 
 /**
+ * struct tpm2_rm_usage - objects and sessions held by one holder
+ * @objects:	objects and sequences, saved ones included
+ * @sessions:	sessions, saved ones included (each takes one of the TPM's
+ *		TPM_PT_ACTIVE_SESSIONS_MAX slots until it is flushed)
+ *
+ * Protected by the chip's tpm_mutex.
+ */
+struct tpm2_rm_usage {
+	unsigned int objects;
+	unsigned int sessions;
+};
+
+/**
+ * struct tpm2_rm_user - what the /dev/tpmrm files of one user hold
+ * @node:	link in &tpm2_rm_chip.users
+ * @uid:	effective uid of the opener, from the file's credentials
+ * @refs:	open files of this user on the chip; the entry is freed with
+ *		the last one
+ * @usage:	sum of the usage of those files' spaces
+ *
+ * @node and @refs are protected by &tpm2_rm_chip.users_lock, @usage by the
+ * chip's tpm_mutex (like the spaces whose entities it counts).
+ */
+struct tpm2_rm_user {
+	struct list_head node;
+	kuid_t uid;
+	unsigned int refs;
+	struct tpm2_rm_usage usage;
+};
+
+/**
+ * struct tpm2_rm_quota - limits on what /dev/tpmrm users may hold
+ * @file_objects:	objects one open file may hold
+ * @file_sessions:	sessions one open file may hold
+ * @user_objects:	objects the open files of one user may hold together
+ * @user_sessions:	sessions the open files of one user may hold together
+ * @reserve_sessions:	of the TPM's TPM_PT_ACTIVE_SESSIONS_MAX session slots,
+ *			the last ones that /dev/tpmrm users may never take;
+ *			they are left to the kernel and to /dev/tpmN
+ *
+ * Written by root through sysfs, read with READ_ONCE() per command.
+ */
+struct tpm2_rm_quota {
+	unsigned int file_objects;
+	unsigned int file_sessions;
+	unsigned int user_objects;
+	unsigned int user_sessions;
+	unsigned int reserve_sessions;
+};
+
+/**
+ * enum tpm2_rm_class - command classes root can deny to /dev/tpmrm users
+ * @TPM2_RM_CLASS_VENDOR:	vendor-specific commands (TPM_CC V bit); the RM
+ *				cannot know what their handles mean, so this
+ *				class is denied by default
+ * @TPM2_RM_CLASS_HIERARCHY:	Clear, ClearControl, HierarchyControl,
+ *				HierarchyChangeAuth, ChangePPS, ChangeEPS
+ * @TPM2_RM_CLASS_DA:		DictionaryAttackParameters and
+ *				DictionaryAttackLockReset
+ * @TPM2_RM_CLASS_POWER:	Startup and Shutdown
+ * @TPM2_RM_CLASS_FIRMWARE:	FieldUpgradeStart, FieldUpgradeData and
+ *				FirmwareRead
+ * @TPM2_RM_NR_CLASSES:		number of classes
+ */
+enum tpm2_rm_class {
+	TPM2_RM_CLASS_VENDOR,
+	TPM2_RM_CLASS_HIERARCHY,
+	TPM2_RM_CLASS_DA,
+	TPM2_RM_CLASS_POWER,
+	TPM2_RM_CLASS_FIRMWARE,
+	TPM2_RM_NR_CLASSES,
+};
+
+#define TPM2_RM_DENY_DEFAULT		BIT(TPM2_RM_CLASS_VENDOR)
+
+/**
  * struct tpm2_rm_entity - one object or session owned by a space
  * @space_node:	link in &tpm2_rm_space.entities
  * @lru_node:	link in &tpm2_rm_chip.lru while @resident
@@ -121,15 +208,20 @@ struct tpm2_rm_entity {
  * @next_vhandle:	24-bit counter for the next virtual object handle
  * @nr_objects:		objects and sequences in @entities
  * @nr_sessions:	sessions in @entities, handed-out ones included
+ * @user:		the opener's quota entry, or NULL (orphans, KUnit)
+ * @total:		chip-wide usage of all spaces, or NULL (KUnit)
  *
  * Locking: every field, and every entity on @entities, is protected by the
  * chip's tpm_mutex (held by tpm_try_get_ops() for the whole command).
+ * @user and @total are set before the first command and never change.
  */
 struct tpm2_rm_space {
 	struct list_head entities;
 	u32 next_vhandle;
 	unsigned int nr_objects;
 	unsigned int nr_sessions;
+	struct tpm2_rm_user *user;
+	struct tpm2_rm_usage *total;
 };
 
 /**
@@ -169,9 +261,17 @@ struct tpm2_rm_stats {
  *			file may load them back
  * @clock:		RM commands run on this chip; entities' use times
  * @stats:		counters
+ * @total:		objects and sessions held by all spaces, orphans included
+ * @quota:		limits, see &struct tpm2_rm_quota
+ * @deny:		bitmap of &enum tpm2_rm_class denied to /dev/tpmrm users
+ * @users:		list of &struct tpm2_rm_user, one per uid with open files
+ * @users_lock:		protects @users and each entry's refs; taken without
+ *			the tpm_mutex, at open and release
  *
- * Locking: everything here is protected by the chip's tpm_mutex; the
+ * Locking: everything else here is protected by the chip's tpm_mutex; the
  * prepare-transmit-commit sequence of a command runs entirely under it.
+ * @quota and @deny are written by sysfs without it and read once per
+ * command with READ_ONCE().
  */
 struct tpm2_rm_chip {
 	struct list_head lru;
@@ -187,6 +287,11 @@ struct tpm2_rm_chip {
 	struct tpm2_rm_space orphans;
 	u64 clock;
 	struct tpm2_rm_stats stats;
+	struct tpm2_rm_usage total;
+	struct tpm2_rm_quota quota;
+	unsigned long deny;
+	struct list_head users;
+	spinlock_t users_lock; /* see @users_lock above */
 };
 
 /**
@@ -268,11 +373,29 @@ int tpm2_rm_load(struct tpm_chip *chip, struct tpm2_rm_entity *ent,
 		 u32 *tpm_rc);
 int tpm2_rm_flush(struct tpm_chip *chip, u32 handle);
 
+/* tpm2-rm-table.c: pure quota arithmetic */
+u32 tpm2_rm_quota_check(const struct tpm2_rm_quota *q,
+			const struct tpm2_rm_usage *file,
+			const struct tpm2_rm_usage *user,
+			const struct tpm2_rm_usage *total, u32 capacity,
+			bool session);
+
+/* tpm2-rm-cmd.c: pure command policy */
+int tpm2_rm_cc_class(u32 cc);
+bool tpm2_rm_cc_modeled(u32 cc, bool rhandle);
+bool tpm2_rm_cc_flushes_objects(u32 cc);
+u32 tpm2_rm_policy_check(unsigned long deny, u32 cc, bool rhandle);
+const char *tpm2_rm_class_name(unsigned int class);
+int tpm2_rm_deny_parse(const char *buf, unsigned long *deny);
+
 /* tpm2-rm.c: one command through the RM, hooks for the rest of the driver */
 ssize_t tpm2_rm_transmit(struct tpm_chip *chip, struct tpm2_rm_space *space,
 			 u8 *buf, size_t bufsiz, size_t len);
 void tpm2_rm_space_del(struct tpm_chip *chip, struct tpm2_rm_space *space,
 		       bool tpm_usable);
+int tpm2_rm_user_get(struct tpm_chip *chip, struct tpm2_rm_space *space,
+		     kuid_t uid);
+void tpm2_rm_user_put(struct tpm_chip *chip, struct tpm2_rm_space *space);
 int tpm2_rm_chip_init(struct tpm_chip *chip);
 void tpm2_rm_chip_free(struct tpm_chip *chip);
 void tpm2_rm_evict_all(struct tpm_chip *chip);

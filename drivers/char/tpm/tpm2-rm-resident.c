@@ -254,7 +254,6 @@ static int tpm2_rm_save(struct tpm_chip *chip, struct tpm2_rm_entity *ent)
 	u32 tpm_rc = 0;
 	int rc;
 
-
 	do {
 		rc = tpm2_rm_context_save(chip, ent->phandle, &blob, &blob_len,
 					  &tpm_rc);

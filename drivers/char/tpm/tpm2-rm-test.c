@@ -415,6 +415,8 @@ struct fake_tpm {
 	unsigned int nr_sent;
 	u32 last_cc;
 	u32 last_handle;
+	u64 seq;
+	unsigned int gap_saves;
 };
 
 static struct fake_tpm *fake;
@@ -436,10 +438,17 @@ static size_t fake_answer(const u8 *cmd, size_t len, u8 *rsp)
 	u32 cc = get_unaligned_be32(&cmd[6]);
 	u32 h = len >= 14 ? get_unaligned_be32(&cmd[10]) : 0;
 	size_t n = TPM_HEADER_SIZE;
+	u32 rc = 0;
 
 	switch (cc) {
 	case TPM2_CC_CONTEXT_SAVE:
+		if (fake->gap_saves) {
+			fake->gap_saves--;
+			rc = TPM2_RM_RC_CONTEXT_GAP;
+			break;
+		}
 		memset(&rsp[n], 0, 22);
+		put_unaligned_be64(++fake->seq, &rsp[n]);
 		put_unaligned_be32(tpm2_rm_is_session(h) ? h : 0x80000000,
 				   &rsp[n + 8]);
 		put_unaligned_be16(4, &rsp[n + 16]);
@@ -462,7 +471,7 @@ static size_t fake_answer(const u8 *cmd, size_t len, u8 *rsp)
 		n += 4;
 		break;
 	}
-	tpm2_rm_rsp_header(rsp, TPM2_ST_NO_SESSIONS, 0);
+	tpm2_rm_rsp_header(rsp, TPM2_ST_NO_SESSIONS, rc);
 	put_unaligned_be32(n, &rsp[2]);
 	return n;
 }
@@ -809,6 +818,96 @@ static void tpm2_rm_test_map(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, rh, c->rhandle);
 }
 
+/*
+ * TPM_RC_CONTEXT_GAP: the oldest saved session is flushed if its client
+ * saved it (its ContextLoad then fails once in the RM), regapped (loaded
+ * and saved again) if the RM holds it; the client's command succeeds.
+ */
+static void tpm2_rm_test_regap(struct kunit *test)
+{
+	struct fake_env *env = test->priv;
+	struct tpm2_rm_stats *st = &env->chip->rm->stats;
+	u8 blob[22];
+	u32 handed, s[4], sent;
+	unsigned int i;
+	size_t len;
+
+	/* Arrange: s1 saves a session itself, the oldest saved context */
+	handed = start_session(test, &env->s1);
+	KUNIT_EXPECT_EQ(test, run(test, &env->s1, TPM2_CC_CONTEXT_SAVE,
+				  &handed, 1, NULL, NULL, 0, NULL), 0u);
+	memcpy(blob, &env->buf[TPM_HEADER_SIZE], sizeof(blob));
+	/* four sessions in three slots: the RM saves the first */
+	for (i = 0; i < 4; i++)
+		s[i] = start_session(test, &env->s2);
+	KUNIT_EXPECT_EQ(test, st->context_saves, 1ul);
+
+	/* Act: a gap; the oldest was handed out, so it is flushed */
+	fake->gap_saves = 1;
+	sent = fake->nr_sent;
+	KUNIT_EXPECT_EQ(test, run(test, &env->s2, TPM2_CC_CONTEXT_SAVE, &s[3],
+				  1, NULL, NULL, 0, NULL), 0u);
+
+	/* Assert: ContextSave (gap), FlushContext, ContextSave */
+	KUNIT_EXPECT_EQ(test, fake->nr_sent - sent, 3u);
+	KUNIT_EXPECT_EQ(test, st->regaps, 0ul);
+
+	/* Act: a gap again; now the oldest is the one the RM saved */
+	fake->gap_saves = 1;
+	sent = fake->nr_sent;
+	KUNIT_EXPECT_EQ(test, run(test, &env->s2, TPM2_CC_CONTEXT_SAVE, &s[2],
+				  1, NULL, NULL, 0, NULL), 0u);
+
+	/* Assert: ContextSave (gap), ContextLoad, ContextSave, ContextSave */
+	KUNIT_EXPECT_EQ(test, fake->nr_sent - sent, 4u);
+	KUNIT_EXPECT_EQ(test, st->regaps, 1ul);
+	KUNIT_EXPECT_TRUE(test, tpm2_rm_seq_before(fake->seq - 2,
+			  tpm2_rm_table_find(&env->s2, s[0])->saved_seq));
+
+	/* the dropped session fails once, in the RM, and is forgotten */
+	sent = fake->nr_sent;
+	len = build_cmd(env->buf, TPM2_ST_NO_SESSIONS, TPM2_CC_CONTEXT_LOAD,
+			NULL, 0, NULL, NULL, 0, 0);
+	memcpy(&env->buf[len], blob, sizeof(blob));
+	put_unaligned_be32(len + sizeof(blob), &env->buf[2]);
+	KUNIT_EXPECT_EQ(test, tpm2_rm_transmit(env->chip, &env->s1, env->buf,
+					       TPM_BUFSIZE,
+					       len + sizeof(blob)),
+			(ssize_t)TPM_HEADER_SIZE);
+	KUNIT_EXPECT_EQ(test, get_unaligned_be32(&env->buf[6]), RM(0x1CB));
+	KUNIT_EXPECT_EQ(test, fake->nr_sent, sent);
+	KUNIT_EXPECT_EQ(test, env->s1.nr_sessions, 0u);
+}
+
+/*
+ * A TPM reset the kernel did not see: the TPM hands out a handle the RM
+ * believes a resident of another space holds. That resident is lost: it
+ * fails once in the RM, and never reaches the new object.
+ */
+static void tpm2_rm_test_handle_reuse(struct kunit *test)
+{
+	struct fake_env *env = test->priv;
+	u32 k1, k2, sent;
+
+	/* Arrange: s1's key at TPM handle 0x80000100, then a silent reset */
+	k1 = create_primary(test, &env->s1);
+	fake->next_object = 0x80000100;
+
+	/* Act: s2's new key gets the same TPM handle */
+	k2 = create_primary(test, &env->s2);
+
+	/* Assert */
+	KUNIT_EXPECT_EQ(test, env->chip->rm->nr_objects, 1u);
+	sent = fake->nr_sent;
+	KUNIT_EXPECT_EQ(test, run(test, &env->s1, CC_SIGN, &k1, 1, NULL, NULL,
+				  0, NULL), RM(TPM2_RC_HANDLE | 0x100));
+	KUNIT_EXPECT_EQ(test, fake->nr_sent, sent);
+	KUNIT_EXPECT_EQ(test, env->s1.nr_objects, 0u);
+	KUNIT_EXPECT_EQ(test, run(test, &env->s2, CC_SIGN, &k2, 1, NULL, NULL,
+				  0, NULL), 0u);
+	KUNIT_EXPECT_EQ(test, fake->last_handle, 0x80000100u);
+}
+
 static struct kunit_case tpm2_rm_transport_cases[] = {
 	KUNIT_CASE_PARAM(tpm2_rm_test_map, map_gen_params),
 	KUNIT_CASE(tpm2_rm_test_sign_loop),
@@ -817,6 +916,8 @@ static struct kunit_case tpm2_rm_transport_cases[] = {
 	KUNIT_CASE(tpm2_rm_test_session_lifetime),
 	KUNIT_CASE(tpm2_rm_test_flush),
 	KUNIT_CASE(tpm2_rm_test_limits),
+	KUNIT_CASE(tpm2_rm_test_regap),
+	KUNIT_CASE(tpm2_rm_test_handle_reuse),
 	{}
 };
 

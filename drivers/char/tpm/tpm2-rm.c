@@ -388,9 +388,10 @@ static int tpm2_rm_prepare(struct tpm2_rm_ctx *ctx)
 /*
  * Send the mapped command; re-send after freeing a slot on memory errors.
  * Any command may need a slot inside the TPM (TPM2_Create does, and has no
- * response handle). TPM_RC_CONTEXT_GAP (StartAuthSession, ContextSave,
- * ContextLoad) is re-sent after the oldest saved session was regapped. A memory error is a bare header, and the drivers write
- * only the response's bytes, so restoring the header restores the command.
+ * response handle). After TPM_RC_CONTEXT_GAP (StartAuthSession, ContextSave,
+ * ContextLoad) the oldest saved session is regapped first. A memory or gap
+ * error is a bare header, and the drivers write only the response's bytes,
+ * so restoring the header restores the command.
  */
 static ssize_t tpm2_rm_send(struct tpm2_rm_ctx *ctx)
 {
@@ -447,6 +448,7 @@ static void tpm2_rm_commit_new(struct tpm2_rm_ctx *ctx, size_t len)
 static void tpm2_rm_commit_save(struct tpm2_rm_ctx *ctx, size_t len)
 {
 	struct tpm2_rm_entity *ent = ctx->hents[0];
+	const u8 *blob_seq = &ctx->buf[TPM_HEADER_SIZE];
 	u8 *blob;
 
 	if (!ent)
@@ -456,7 +458,7 @@ static void tpm2_rm_commit_save(struct tpm2_rm_ctx *ctx, size_t len)
 		ent->handed_out = true;
 		if (len >= TPM_HEADER_SIZE + TPM2_RM_CONTEXT_MIN_SIZE)
 			tpm2_rm_saved_add(ctx->chip->rm, ent,
-					  get_unaligned_be64(&ctx->buf[TPM_HEADER_SIZE]));
+					  get_unaligned_be64(blob_seq));
 		return;
 	}
 	if (ent->blob || len <= TPM_HEADER_SIZE)

@@ -827,6 +827,7 @@ static void tpm2_rm_test_regap(struct kunit *test)
 {
 	struct fake_env *env = test->priv;
 	struct tpm2_rm_stats *st = &env->chip->rm->stats;
+	struct tpm2_rm_entity *regapped;
 	u8 blob[22];
 	u32 handed, s[4], sent;
 	unsigned int i;
@@ -861,8 +862,10 @@ static void tpm2_rm_test_regap(struct kunit *test)
 	/* Assert: ContextSave (gap), ContextLoad, ContextSave, ContextSave */
 	KUNIT_EXPECT_EQ(test, fake->nr_sent - sent, 4u);
 	KUNIT_EXPECT_EQ(test, st->regaps, 1ul);
+	regapped = tpm2_rm_table_find(&env->s2, s[0]);
+	KUNIT_ASSERT_NOT_NULL(test, regapped);
 	KUNIT_EXPECT_TRUE(test, tpm2_rm_seq_before(fake->seq - 2,
-			  tpm2_rm_table_find(&env->s2, s[0])->saved_seq));
+						   regapped->saved_seq));
 
 	/* the dropped session fails once, in the RM, and is forgotten */
 	sent = fake->nr_sent;

@@ -124,7 +124,7 @@ FIXTURE_TEARDOWN(gap)
  * TPM's context counter on by one. Returns the first failing response code
  * (or negative errno) and the iteration it happened in.
  */
-static int churn(struct __test_metadata *_metadata, FIXTURE_DATA(gap) *self,
+static int churn(struct __test_metadata *_metadata, int fd, uint32_t handle,
 		 unsigned int n, unsigned int *done)
 {
 	struct tpm2_context ctx;
@@ -134,27 +134,26 @@ static int churn(struct __test_metadata *_metadata, FIXTURE_DATA(gap) *self,
 	for (*done = 0; *done < n; (*done)++) {
 		if (*done && !(*done % 16384))
 			TH_LOG("%u save/load pairs", *done);
-		ret = tpm2_context_save(self->churn, self->x.handle, &ctx);
+		ret = tpm2_context_save(fd, handle, &ctx);
 		if (ret)
 			return ret;
-		ret = tpm2_context_load(self->churn, &ctx, &h);
+		ret = tpm2_context_load(fd, &ctx, &h);
 		if (ret)
 			return ret;
-		if (h != self->x.handle)
+		if (h != handle)
 			return -EBADSLT;
 	}
 	return 0;
 }
 
 /* The keeper's session must still be usable: PolicyGetDigest names it. */
-static void check_keeper(struct __test_metadata *_metadata,
-			 FIXTURE_DATA(gap) *self)
+static void check_keeper(struct __test_metadata *_metadata, int fd,
+			 uint32_t handle)
 {
 	uint8_t digest[TPM2_DIGEST_SIZE];
 
-	EXPECT_EQ(0, tpm2_policy_get_digest(self->keeper, self->old.handle,
-					    digest));
-	EXPECT_EQ(0, tpm2_flush(self->keeper, self->old.handle));
+	EXPECT_EQ(0, tpm2_policy_get_digest(fd, handle, digest));
+	EXPECT_EQ(0, tpm2_flush(fd, handle));
 }
 
 TEST_F(gap, short_churn)
@@ -167,13 +166,13 @@ TEST_F(gap, short_churn)
 
 	has_counter = !tpm2_rm_counter("regaps", &before);
 	t0 = now();
-	ret = churn(_metadata, self, SHORT_CHURN, &done);
+	ret = churn(_metadata, self->churn, self->x.handle, SHORT_CHURN, &done);
 	TH_LOG("%u save/load pairs in %.2f s", done, now() - t0);
 	EXPECT_EQ(0, ret) {
 		TH_LOG("iteration %u failed with %#x%s", done, ret,
 		       ret == TPM2_RC_CONTEXT_GAP ? " (TPM_RC_CONTEXT_GAP)" : "");
 	}
-	check_keeper(_metadata, self);
+	check_keeper(_metadata, self->keeper, self->old.handle);
 	if (!has_counter)
 		SKIP(return, "no rm/regaps counter (old RM)");
 	ASSERT_EQ(0, tpm2_rm_counter("regaps", &after));
@@ -202,7 +201,7 @@ TEST_F_TIMEOUT(gap, past_the_gap, 3600)
 	has_counter = !tpm2_rm_counter("regaps", &before);
 	n = self->gap_max + self->gap_max / 8 + 64;
 	t0 = now();
-	ret = churn(_metadata, self, n, &done);
+	ret = churn(_metadata, self->churn, self->x.handle, n, &done);
 	TH_LOG("%u of %u save/load pairs in %.1f s", done, n, now() - t0);
 	EXPECT_EQ(0, ret) {
 		TH_LOG("iteration %u failed with %#x%s", done, ret,
@@ -210,7 +209,7 @@ TEST_F_TIMEOUT(gap, past_the_gap, 3600)
 	}
 
 	/* the RM regapped the keeper's session: it still works */
-	check_keeper(_metadata, self);
+	check_keeper(_metadata, self->keeper, self->old.handle);
 
 	/* the RM had to drop the handed-out session: one RM-layer error */
 	ret = tpm2_context_load(self->saver, &self->handed_ctx, &h);

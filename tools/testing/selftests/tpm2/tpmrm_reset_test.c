@@ -150,17 +150,17 @@ static int raw_xfer(const char *raw, const uint8_t *cmd, size_t len)
 }
 
 /* Re-initialise swtpm, as a power cycle would, and start it again. */
-static int tpm_reset(FIXTURE_DATA(reset) *self)
+static int tpm_reset(const char *ctrl, const char *raw)
 {
 	static const uint8_t startup_clear[] = {
 		0x80, 0x01, 0, 0, 0, 12, 0, 0, 0x01, 0x44, 0, 0,
 	};
 	char cmd[160];
 
-	snprintf(cmd, sizeof(cmd), "swtpm_ioctl --unix %s -i", self->ctrl);
+	snprintf(cmd, sizeof(cmd), "swtpm_ioctl --unix %s -i", ctrl);
 	if (system(cmd))
 		return -EIO;
-	return raw_xfer(self->raw, startup_clear, sizeof(startup_clear));
+	return raw_xfer(raw, startup_clear, sizeof(startup_clear));
 }
 
 /* Handles of one type in the TPM itself, seen through the raw device. */
@@ -226,7 +226,7 @@ TEST_F(reset, lost_entities_fail_once)
 	ASSERT_EQ(0, tpm2_create_primary(a, TPM2_KEY_SIGN, NULL, 0, &ka2));
 	ASSERT_EQ(0, sign_ok(a, &ka2, NULL));
 
-	ASSERT_EQ(0, tpm_reset(self));
+	ASSERT_EQ(0, tpm_reset(self->ctrl, self->raw));
 
 	/* another file gets a key and a session, maybe at the same handles */
 	ASSERT_EQ(0, tpm2_create_primary(b, TPM2_KEY_SIGN, NULL, 0, &kb));

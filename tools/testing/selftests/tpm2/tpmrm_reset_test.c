@@ -207,6 +207,8 @@ TEST_F(reset, lost_entities_fail_once)
 	int a, b, c, more, ret;
 	uint8_t rnd[8];
 
+	if (self->swtpm <= 0)	/* setup skipped; 6.1 still runs the body */
+		return;
 	a = tpm2_open(self->rm, 0);
 	b = tpm2_open(self->rm, 0);
 	c = tpm2_open(self->rm, 0);

@@ -22,6 +22,9 @@
 #include "tpm2_lib.h"
 
 FIXTURE(suspend) {
+	int ready;		/* setup done; 6.1's harness runs the test
+				 * body even after SKIP in setup
+				 */
 	int a, b, c;
 	struct tpm2_key ka, kb;
 	struct tpm2_session sa, sb, sp;
@@ -85,6 +88,7 @@ FIXTURE_SETUP(suspend)
 {
 	const char *ext = getenv("TPMRM_EXTENDED");
 
+	self->ready = 0;
 	self->a = self->b = self->c = -1;
 	if (getuid())
 		SKIP(return, "needs root");
@@ -115,6 +119,7 @@ FIXTURE_SETUP(suspend)
 	ASSERT_EQ(0, tpm2_start_session(self->c, TPM2_SE_POLICY, &self->sp));
 	ASSERT_EQ(0, tpm2_context_save(self->c, self->sp.handle,
 				       &self->sp_ctx));
+	self->ready = 1;
 }
 
 FIXTURE_TEARDOWN(suspend)
@@ -133,6 +138,8 @@ TEST_F(suspend, spaces_carry_on)
 	int counters;
 	uint32_t h;
 
+	if (!self->ready)
+		return;
 	counters = !tpm2_rm_counter("evictions", &ev0);
 	snprintf(cmd, sizeof(cmd), "rtcwake -m %s -s 2 >/dev/null",
 		 variant->mode);

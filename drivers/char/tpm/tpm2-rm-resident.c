@@ -248,13 +248,17 @@ EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_resident_victim);
 /* ContextSave a resident entity into its blob, replacing any older blob. */
 static int tpm2_rm_save(struct tpm_chip *chip, struct tpm2_rm_entity *ent)
 {
+	unsigned int tries = 0;
 	u8 *blob = NULL;
 	u16 blob_len = 0;
 	u32 tpm_rc = 0;
 	int rc;
 
-	rc = tpm2_rm_context_save(chip, ent->phandle, &blob, &blob_len,
-				  &tpm_rc);
+	do {
+		rc = tpm2_rm_context_save(chip, ent->phandle, &blob, &blob_len,
+					  &tpm_rc);
+	} while (!rc && tries++ < TPM2_RM_MAX_RETRIES &&
+		 tpm2_rm_regap_for_retry(chip, tpm_rc));
 	if (!rc && tpm_rc)
 		rc = -EIO;
 	if (rc) {
@@ -264,6 +268,8 @@ static int tpm2_rm_save(struct tpm_chip *chip, struct tpm2_rm_entity *ent)
 	kfree(ent->blob);
 	ent->blob = blob;
 	ent->blob_len = blob_len;
+	if (ent->kind == TPM2_RM_SESSION)
+		tpm2_rm_saved_add(chip->rm, ent, get_unaligned_be64(blob));
 	return 0;
 }
 
@@ -354,7 +360,8 @@ bool tpm2_rm_evict_for_retry(struct tpm_chip *chip, u32 tpm_rc)
  *
  * A session blob can be loaded only once, so it is dropped after loading;
  * a sequence blob goes stale as soon as the command runs, so it is dropped
- * too. An object blob stays valid and makes the next eviction cheap.
+ * too. An object blob stays valid and makes the next eviction cheap. A blob
+ * the TPM rejects for good (tpm2_rm_load_rc_is_fatal()) marks @ent lost.
  *
  * Return: 0 (check @tpm_rc), -ENOENT if the entity has no context to load,
  * or another negative errno.
@@ -379,10 +386,16 @@ int tpm2_rm_load(struct tpm_chip *chip, struct tpm2_rm_entity *ent,
 		if (rc)
 			return rc;
 	} while (*tpm_rc && tries++ < TPM2_RM_MAX_RETRIES &&
-		 tpm2_rm_evict_for_retry(chip, *tpm_rc));
+		 (tpm2_rm_evict_for_retry(chip, *tpm_rc) ||
+		  tpm2_rm_regap_for_retry(chip, *tpm_rc)));
+	if (tpm2_rm_load_rc_is_fatal(*tpm_rc)) {
+		tpm2_rm_saved_del(ent);
+		ent->lost = true;
+	}
 	if (*tpm_rc)
 		return 0;
 
+	tpm2_rm_saved_del(ent);
 	tpm2_rm_resident_add(chip->rm, ent, phandle);
 	if (ent->kind != TPM2_RM_OBJECT) {
 		kfree(ent->blob);
@@ -391,3 +404,241 @@ int tpm2_rm_load(struct tpm_chip *chip, struct tpm2_rm_entity *ent,
 	}
 	return 0;
 }
+
+/**
+ * tpm2_rm_seq_before() - is context sequence @a older than @b
+ * @a:		TPMS_CONTEXT.sequence of one saved session
+ * @b:		that of another
+ *
+ * Serial-number order: correct across a wrap of the counter as long as the
+ * two are less than 2^63 apart, which the TPM's context gap guarantees.
+ *
+ * Return: true if @a was assigned before @b.
+ */
+bool tpm2_rm_seq_before(u64 a, u64 b)
+{
+	return (s64)(a - b) < 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_seq_before);
+
+/**
+ * tpm2_rm_saved_add() - record that the TPM holds @ent as a saved session
+ * @rm:		residency table
+ * @ent:	a session, just context-saved by the RM or by its client
+ * @seq:	the sequence of the saved context
+ */
+void tpm2_rm_saved_add(struct tpm2_rm_chip *rm, struct tpm2_rm_entity *ent,
+		       u64 seq)
+{
+	ent->saved_seq = seq;
+	list_move_tail(&ent->saved_node, &rm->saved);
+}
+EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_saved_add);
+
+/**
+ * tpm2_rm_saved_del() - record that @ent is no longer a saved session
+ * @ent:	the session (loaded again, flushed or lost)
+ */
+void tpm2_rm_saved_del(struct tpm2_rm_entity *ent)
+{
+	list_del_init(&ent->saved_node);
+}
+EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_saved_del);
+
+/**
+ * tpm2_rm_saved_oldest() - the saved session the TPM numbered first
+ * @rm:		residency table
+ *
+ * This is the session that keeps the TPM's context counter from moving on
+ * (TPM_RC_CONTEXT_GAP) once the counter is TPM_PT_CONTEXT_GAP_MAX ahead.
+ *
+ * Return: the entity, or NULL if the RM knows of no saved session.
+ */
+struct tpm2_rm_entity *tpm2_rm_saved_oldest(const struct tpm2_rm_chip *rm)
+{
+	struct tpm2_rm_entity *ent, *oldest = NULL;
+
+	list_for_each_entry(ent, &rm->saved, saved_node)
+		if (!oldest || tpm2_rm_seq_before(ent->saved_seq,
+						  oldest->saved_seq))
+			oldest = ent;
+	return oldest;
+}
+EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_saved_oldest);
+
+/**
+ * tpm2_rm_load_rc_is_fatal() - does a ContextLoad error mean the blob is dead
+ * @tpm_rc:	the TPM's answer to ContextLoad of an RM-held blob
+ *
+ * Warnings (memory, context gap, retry, ...) and TPM_RC_INITIALIZE say
+ * nothing about the blob; every other error means the TPM will never accept
+ * it again (a TPM Reset changed the keys that protect it, a TPM2_Startup
+ * dropped the saved session, ...).
+ *
+ * Return: true if the entity's context is lost.
+ */
+bool tpm2_rm_load_rc_is_fatal(u32 tpm_rc)
+{
+	if (!tpm_rc || tpm_rc == TPM2_RM_RC_INITIALIZE)
+		return false;
+	return (tpm_rc & TPM2_RM_RC_WARN_MASK) != TPM2_RM_RC_WARN;
+}
+EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_load_rc_is_fatal);
+
+/* Forget a saved session's context: the TPM no longer holds it. */
+static void tpm2_rm_saved_lose(struct tpm2_rm_chip *rm,
+			       struct tpm2_rm_entity *ent)
+{
+	tpm2_rm_saved_del(ent);
+	kfree(ent->blob);
+	ent->blob = NULL;
+	ent->blob_len = 0;
+	ent->lost = true;
+	if (ent->space == &rm->orphans && !ent->pinned) {
+		tpm2_rm_table_remove(ent);
+		tpm2_rm_entity_free(ent);
+	}
+}
+
+/*
+ * Load the RM-held saved session @ent and save it again, so that it gets a
+ * fresh sequence. The TPM always accepts the oldest saved session into its
+ * last free session slot, so no eviction comes first. If the new save
+ * fails the session simply stays resident.
+ */
+static int tpm2_rm_resave(struct tpm_chip *chip, struct tpm2_rm_entity *ent)
+{
+	u8 *blob = NULL;
+	u16 blob_len = 0;
+	u32 phandle = 0, tpm_rc = 0;
+	int rc;
+
+	rc = tpm2_rm_context_load(chip, ent->blob, ent->blob_len, &phandle,
+				  &tpm_rc);
+	if (rc)
+		return rc;
+	if (tpm2_rm_load_rc_is_fatal(tpm_rc)) {
+		tpm2_rm_saved_lose(chip->rm, ent);
+		return 0;
+	}
+	if (tpm_rc)
+		return -EBUSY;
+	tpm2_rm_saved_del(ent);
+	kfree(ent->blob);
+	ent->blob = NULL;
+	ent->blob_len = 0;
+	rc = tpm2_rm_context_save(chip, phandle, &blob, &blob_len, &tpm_rc);
+	if (rc || tpm_rc) {
+		kfree(blob);
+		tpm2_rm_resident_add(chip->rm, ent, phandle);
+		return 0;
+	}
+	ent->blob = blob;
+	ent->blob_len = blob_len;
+	tpm2_rm_saved_add(chip->rm, ent, get_unaligned_be64(blob));
+	chip->rm->stats.regaps++;
+	return 0;
+}
+
+/**
+ * tpm2_rm_regap_for_retry() - let the TPM's context counter move on
+ * @chip:	the chip, ops held
+ * @tpm_rc:	the TPM's answer to the command that failed
+ *
+ * After TPM_RC_CONTEXT_GAP the oldest saved session the RM knows of is
+ * loaded and saved again with a new sequence. If that session was saved by
+ * its client (handed out), the RM holds no blob and may not touch the
+ * client's: it flushes the session instead and marks it lost, so that one
+ * client's forgotten context cannot block every other client; the owner's
+ * ContextLoad of it then fails with an RM-layer error.
+ *
+ * Return: true if the oldest saved session moved and the command is worth
+ * re-sending.
+ */
+bool tpm2_rm_regap_for_retry(struct tpm_chip *chip, u32 tpm_rc)
+{
+	struct tpm2_rm_entity *oldest;
+
+	if (tpm_rc != TPM2_RM_RC_CONTEXT_GAP)
+		return false;
+	oldest = tpm2_rm_saved_oldest(chip->rm);
+	if (!oldest)
+		return false;
+	if (oldest->handed_out || !oldest->blob) {
+		tpm2_rm_flush(chip, oldest->vhandle);
+		tpm2_rm_saved_lose(chip->rm, oldest);
+		return true;
+	}
+	return !tpm2_rm_resave(chip, oldest);
+}
+EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_regap_for_retry);
+
+/* See tpm2_rm_drop_state(); @keep_pinned spares what the current command used. */
+static void tpm2_rm_drop(struct tpm_chip *chip, bool clear, bool keep_pinned)
+{
+	struct tpm2_rm_chip *rm = chip->rm;
+	struct tpm2_rm_entity *ent, *tmp;
+
+	list_for_each_entry_safe(ent, tmp, &rm->lru, lru_node) {
+		if (keep_pinned && ent->pinned)
+			continue;
+		tpm2_rm_resident_del(rm, ent);
+		if (ent->kind != TPM2_RM_OBJECT || !ent->blob)
+			ent->lost = true;
+	}
+	if (!clear)
+		return;
+	list_for_each_entry_safe(ent, tmp, &rm->saved, saved_node)
+		tpm2_rm_saved_lose(rm, ent);
+}
+
+/**
+ * tpm2_rm_drop_state() - forget what a TPM2_Startup took from the TPM
+ * @chip:	the chip, ops held
+ * @clear:	TPM_SU_CLEAR: saved sessions are gone as well
+ *
+ * Every TPM2_Startup empties the TPM's object and session slots, and after
+ * TPM_SU_CLEAR no saved session can be loaded again. The TPM may then give
+ * the same handles to new objects and sessions, so the RM must not believe
+ * any of its residents is still there. An object that has a saved blob is
+ * only moved out of its slot (the TPM decides on its next ContextLoad
+ * whether the blob survived); everything else is marked lost and fails
+ * once, with an RM-layer error, when its client next names it.
+ */
+void tpm2_rm_drop_state(struct tpm_chip *chip, bool clear)
+{
+	tpm2_rm_drop(chip, clear, false);
+}
+EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_drop_state);
+
+/**
+ * tpm2_rm_check_handle_reuse() - detect a TPM reset from a new handle
+ * @chip:	the chip, ops held
+ * @handle:	handle the TPM just gave to a new object or session
+ *
+ * A TPM reset that the RM did not see (a TPM2_Startup the TPM performed
+ * itself, e.g. swtpm's startup flags after its control channel's init)
+ * shows when the TPM hands out a handle the RM believes is taken: a
+ * resident's physical handle, or the handle of a saved session. Then the
+ * RM's view is stale and is dropped as after a TPM2_Startup, before the new
+ * entity is recorded. Entities the current command named are kept: the TPM
+ * just executed the command with them, so they are loaded.
+ */
+void tpm2_rm_check_handle_reuse(struct tpm_chip *chip, u32 handle)
+{
+	struct tpm2_rm_entity *ent;
+
+	list_for_each_entry(ent, &chip->rm->saved, saved_node) {
+		if (ent->vhandle == handle) {
+			tpm2_rm_drop(chip, true, true);
+			return;
+		}
+	}
+	list_for_each_entry(ent, &chip->rm->lru, lru_node) {
+		if (ent->phandle == handle) {
+			tpm2_rm_drop(chip, false, true);
+			return;
+		}
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_check_handle_reuse);

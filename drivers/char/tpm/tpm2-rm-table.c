@@ -88,6 +88,7 @@ struct tpm2_rm_entity *tpm2_rm_entity_alloc(enum tpm2_rm_kind kind)
 		return NULL;
 	INIT_LIST_HEAD(&ent->space_node);
 	INIT_LIST_HEAD(&ent->lru_node);
+	INIT_LIST_HEAD(&ent->saved_node);
 	ent->kind = kind;
 	return ent;
 }
@@ -102,6 +103,7 @@ void tpm2_rm_entity_free(struct tpm2_rm_entity *ent)
 	if (!ent)
 		return;
 	WARN_ON(ent->resident);
+	list_del(&ent->saved_node);
 	kfree(ent->blob);
 	kfree(ent);
 }

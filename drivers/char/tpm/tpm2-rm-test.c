@@ -461,6 +461,8 @@ struct fake_tpm {
 	unsigned int nr_sent;
 	u32 last_cc;
 	u32 last_handle;
+	u64 seq;
+	unsigned int gap_saves;
 };
 
 static struct fake_tpm *fake;
@@ -485,10 +487,17 @@ static size_t fake_answer(const u8 *cmd, size_t len, u8 *rsp)
 	u32 cc = get_unaligned_be32(&cmd[6]);
 	u32 h = len >= 14 ? get_unaligned_be32(&cmd[10]) : 0;
 	size_t n = TPM_HEADER_SIZE;
+	u32 rc = 0;
 
 	switch (cc) {
 	case TPM2_CC_CONTEXT_SAVE:
+		if (fake->gap_saves) {
+			fake->gap_saves--;
+			rc = TPM2_RM_RC_CONTEXT_GAP;
+			break;
+		}
 		memset(&rsp[n], 0, 22);
+		put_unaligned_be64(++fake->seq, &rsp[n]);
 		put_unaligned_be32(tpm2_rm_is_session(h) ? h : 0x80000000,
 				   &rsp[n + 8]);
 		put_unaligned_be16(4, &rsp[n + 16]);
@@ -511,7 +520,7 @@ static size_t fake_answer(const u8 *cmd, size_t len, u8 *rsp)
 		n += 4;
 		break;
 	}
-	tpm2_rm_rsp_header(rsp, TPM2_ST_NO_SESSIONS, 0);
+	tpm2_rm_rsp_header(rsp, TPM2_ST_NO_SESSIONS, rc);
 	put_unaligned_be32(n, &rsp[2]);
 	return n;
 }
@@ -860,6 +869,99 @@ static void tpm2_rm_test_map(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, rh, c->rhandle);
 }
 
+/*
+ * TPM_RC_CONTEXT_GAP: the oldest saved session is flushed if its client
+ * saved it (its ContextLoad then fails once in the RM), regapped (loaded
+ * and saved again) if the RM holds it; the client's command succeeds.
+ */
+static void tpm2_rm_test_regap(struct kunit *test)
+{
+	struct fake_env *env = test->priv;
+	struct tpm2_rm_stats *st = &env->chip->rm->stats;
+	struct tpm2_rm_entity *regapped;
+	u8 blob[22];
+	u32 handed, s[4], sent;
+	unsigned int i;
+	size_t len;
+
+	/* Arrange: s1 saves a session itself, the oldest saved context */
+	handed = start_session(test, &env->s1);
+	KUNIT_EXPECT_EQ(test, run(test, &env->s1, TPM2_CC_CONTEXT_SAVE,
+				  &handed, 1, NULL, NULL, 0, NULL), 0u);
+	memcpy(blob, &env->buf[TPM_HEADER_SIZE], sizeof(blob));
+	/* four sessions in three slots: the RM saves the first */
+	for (i = 0; i < 4; i++)
+		s[i] = start_session(test, &env->s2);
+	KUNIT_EXPECT_EQ(test, st->context_saves, 1ul);
+
+	/* Act: a gap; the oldest was handed out, so it is flushed */
+	fake->gap_saves = 1;
+	sent = fake->nr_sent;
+	KUNIT_EXPECT_EQ(test, run(test, &env->s2, TPM2_CC_CONTEXT_SAVE, &s[3],
+				  1, NULL, NULL, 0, NULL), 0u);
+
+	/* Assert: ContextSave (gap), FlushContext, ContextSave */
+	KUNIT_EXPECT_EQ(test, fake->nr_sent - sent, 3u);
+	KUNIT_EXPECT_EQ(test, st->regaps, 0ul);
+
+	/* Act: a gap again; now the oldest is the one the RM saved */
+	fake->gap_saves = 1;
+	sent = fake->nr_sent;
+	KUNIT_EXPECT_EQ(test, run(test, &env->s2, TPM2_CC_CONTEXT_SAVE, &s[2],
+				  1, NULL, NULL, 0, NULL), 0u);
+
+	/* Assert: ContextSave (gap), ContextLoad, ContextSave, ContextSave */
+	KUNIT_EXPECT_EQ(test, fake->nr_sent - sent, 4u);
+	KUNIT_EXPECT_EQ(test, st->regaps, 1ul);
+	regapped = tpm2_rm_table_find(&env->s2, s[0]);
+	KUNIT_ASSERT_NOT_NULL(test, regapped);
+	KUNIT_EXPECT_TRUE(test, tpm2_rm_seq_before(fake->seq - 2,
+						   regapped->saved_seq));
+
+	/* the dropped session fails once, in the RM, and is forgotten */
+	sent = fake->nr_sent;
+	len = build_cmd(env->buf, TPM2_ST_NO_SESSIONS, TPM2_CC_CONTEXT_LOAD,
+			NULL, 0, NULL, NULL, 0, 0);
+	memcpy(&env->buf[len], blob, sizeof(blob));
+	put_unaligned_be32(len + sizeof(blob), &env->buf[2]);
+	KUNIT_EXPECT_EQ(test, tpm2_rm_transmit(env->chip, &env->s1, env->buf,
+					       TPM_BUFSIZE,
+					       len + sizeof(blob)),
+			(ssize_t)TPM_HEADER_SIZE);
+	KUNIT_EXPECT_EQ(test, get_unaligned_be32(&env->buf[6]), RM(0x1CB));
+	KUNIT_EXPECT_EQ(test, fake->nr_sent, sent);
+	KUNIT_EXPECT_EQ(test, env->s1.nr_sessions, 0u);
+}
+
+/*
+ * A TPM reset the kernel did not see: the TPM hands out a handle the RM
+ * believes a resident of another space holds. That resident is lost: it
+ * fails once in the RM, and never reaches the new object.
+ */
+static void tpm2_rm_test_handle_reuse(struct kunit *test)
+{
+	struct fake_env *env = test->priv;
+	u32 k1, k2, sent;
+
+	/* Arrange: s1's key at TPM handle 0x80000100, then a silent reset */
+	k1 = create_primary(test, &env->s1);
+	fake->next_object = 0x80000100;
+
+	/* Act: s2's new key gets the same TPM handle */
+	k2 = create_primary(test, &env->s2);
+
+	/* Assert */
+	KUNIT_EXPECT_EQ(test, env->chip->rm->nr_objects, 1u);
+	sent = fake->nr_sent;
+	KUNIT_EXPECT_EQ(test, run(test, &env->s1, CC_SIGN, &k1, 1, NULL, NULL,
+				  0, NULL), RM(TPM2_RC_HANDLE | 0x100));
+	KUNIT_EXPECT_EQ(test, fake->nr_sent, sent);
+	KUNIT_EXPECT_EQ(test, env->s1.nr_objects, 0u);
+	KUNIT_EXPECT_EQ(test, run(test, &env->s2, CC_SIGN, &k2, 1, NULL, NULL,
+				  0, NULL), 0u);
+	KUNIT_EXPECT_EQ(test, fake->last_handle, 0x80000100u);
+}
+
 static struct kunit_case tpm2_rm_transport_cases[] = {
 	KUNIT_CASE_PARAM(tpm2_rm_test_map, map_gen_params),
 	KUNIT_CASE(tpm2_rm_test_sign_loop),
@@ -868,6 +970,8 @@ static struct kunit_case tpm2_rm_transport_cases[] = {
 	KUNIT_CASE(tpm2_rm_test_session_lifetime),
 	KUNIT_CASE(tpm2_rm_test_flush),
 	KUNIT_CASE(tpm2_rm_test_limits),
+	KUNIT_CASE(tpm2_rm_test_regap),
+	KUNIT_CASE(tpm2_rm_test_handle_reuse),
 	{}
 };
 
@@ -1188,11 +1292,228 @@ static struct kunit_suite tpm2_rm_quota_suite = {
 	.init = fake_init,
 	.exit = fake_exit,
 	.test_cases = tpm2_rm_quota_cases,
+/* ---- context gap and TPM reset: pure choices ---- */
+
+struct oldest_case {
+	const char *name;
+	unsigned int nr;
+	u64 seqs[4];
+	int oldest;		/* index into seqs, -1 for none */
+};
+
+static const struct oldest_case oldest_cases[] = {
+	{ "no saved session", 0, {}, -1 },
+	{ "one saved session", 1, { 0x1234 }, 0 },
+	{ "smallest of several", 3, { 0x30, 0x10, 0x20 }, 1 },
+	{ "list order does not matter", 4, { 0x40, 0x41, 0x3f, 0x42 }, 2 },
+	{ "across the 64-bit wrap", 3,
+	  { 0x2, U64_MAX - 1, 0x5 }, 1 },
+	{ "just before the wrap", 2, { 0, U64_MAX }, 1 },
+	{ "sixteen-bit slot wrap is no wrap", 3,
+	  { 0x10003, 0xfffe, 0x10001 }, 1 },
+};
+
+static void oldest_case_desc(const struct oldest_case *c, char *desc)
+{
+	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(oldest, oldest_cases, oldest_case_desc);
+
+static void tpm2_rm_test_oldest(struct kunit *test)
+{
+	const struct oldest_case *c = test->param_value;
+	struct tpm2_rm_entity *ents[4];
+	struct tpm2_rm_chip rm = { };
+	unsigned int i;
+
+	/* Arrange */
+	INIT_LIST_HEAD(&rm.saved);
+	for (i = 0; i < c->nr; i++) {
+		ents[i] = tpm2_rm_entity_alloc(TPM2_RM_SESSION);
+		KUNIT_ASSERT_NOT_NULL(test, ents[i]);
+		tpm2_rm_saved_add(&rm, ents[i], c->seqs[i]);
+	}
+
+	/* Act, Assert */
+	KUNIT_EXPECT_PTR_EQ(test, tpm2_rm_saved_oldest(&rm),
+			    c->oldest < 0 ? NULL : ents[c->oldest]);
+	if (c->oldest >= 0) {
+		/* once loaded again it is no longer a candidate */
+		tpm2_rm_saved_del(ents[c->oldest]);
+		KUNIT_EXPECT_PTR_NE(test, tpm2_rm_saved_oldest(&rm),
+				    ents[c->oldest]);
+	}
+	for (i = 0; i < c->nr; i++)
+		tpm2_rm_entity_free(ents[i]);
+	KUNIT_EXPECT_TRUE(test, list_empty(&rm.saved));
+}
+
+struct seq_case {
+	u64 a;
+	u64 b;
+	bool before;
+};
+
+static const struct seq_case seq_cases[] = {
+	{ 1, 2, true },
+	{ 2, 1, false },
+	{ 7, 7, false },
+	{ U64_MAX, 0, true },
+	{ 0, U64_MAX, false },
+	{ U64_MAX - 5, 10, true },
+	{ 0, BIT_ULL(63) - 1, true },
+};
+
+static void seq_case_desc(const struct seq_case *c, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%#llx before %#llx: %d",
+		 c->a, c->b, c->before);
+}
+
+KUNIT_ARRAY_PARAM(seq, seq_cases, seq_case_desc);
+
+static void tpm2_rm_test_seq_before(struct kunit *test)
+{
+	const struct seq_case *c = test->param_value;
+
+	KUNIT_EXPECT_EQ(test, tpm2_rm_seq_before(c->a, c->b), c->before);
+}
+
+struct fatal_case {
+	u32 rc;
+	bool fatal;
+};
+
+static const struct fatal_case fatal_cases[] = {
+	{ TPM2_RC_SUCCESS, false },
+	{ TPM2_RM_RC_INITIALIZE, false },
+	{ TPM2_RM_RC_OBJECT_MEMORY, false },
+	{ TPM2_RM_RC_SESSION_MEMORY, false },
+	{ TPM2_RM_RC_CONTEXT_GAP, false },
+	{ TPM2_RC_RETRY, false },
+	{ TPM2_RC_TESTING, false },
+	{ TPM2_RC_HANDLE | TPM2_RM_RC_P | BIT(TPM2_RM_RC_N_SHIFT), true },
+	{ 0x09a /* TPM_RC_INTEGRITY, parameter 1 */ | TPM2_RM_RC_P |
+	  BIT(TPM2_RM_RC_N_SHIFT), true },
+	{ 0x0101 /* TPM_RC_FAILURE */, true },
+	{ 0x0185 /* TPM_RC_HIERARCHY */, true },
+};
+
+static void fatal_case_desc(const struct fatal_case *c, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "rc %#05x fatal %d", c->rc,
+		 c->fatal);
+}
+
+KUNIT_ARRAY_PARAM(fatal, fatal_cases, fatal_case_desc);
+
+static void tpm2_rm_test_load_fatal(struct kunit *test)
+{
+	const struct fatal_case *c = test->param_value;
+
+	KUNIT_EXPECT_EQ(test, tpm2_rm_load_rc_is_fatal(c->rc), c->fatal);
+}
+
+/*
+ * After TPM2_Startup nothing is resident; objects with a blob survive for
+ * the TPM to judge, everything else is lost; TPM_SU_CLEAR also drops saved
+ * sessions, and orphans are freed at once.
+ */
+struct startup_case {
+	const char *name;
+	bool clear;
+};
+
+static const struct startup_case startup_cases[] = {
+	{ "TPM_SU_STATE keeps saved sessions", false },
+	{ "TPM_SU_CLEAR drops saved sessions", true },
+};
+
+static void startup_case_desc(const struct startup_case *c, char *desc)
+{
+	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(startup, startup_cases, startup_case_desc);
+
+enum { SU_OBJ_BLOB, SU_OBJ, SU_SEQ, SU_SESS, SU_SAVED, SU_HANDED, SU_NR };
+
+static void tpm2_rm_test_startup(struct kunit *test)
+{
+	static const u8 kinds[SU_NR] = {
+		TPM2_RM_OBJECT, TPM2_RM_OBJECT, TPM2_RM_SEQUENCE,
+		TPM2_RM_SESSION, TPM2_RM_SESSION, TPM2_RM_SESSION,
+	};
+	const struct startup_case *c = test->param_value;
+	struct tpm2_rm_entity *ents[SU_NR], *orphan;
+	struct tpm_chip *chip;
+	struct tpm2_rm_space space;
+	unsigned int i;
+
+	/* Arrange */
+	chip = kunit_kzalloc(test, sizeof(*chip), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, chip);
+	KUNIT_ASSERT_EQ(test, tpm2_rm_chip_init(chip), 0);
+	tpm2_rm_space_init(&space);
+	for (i = 0; i < SU_NR; i++) {
+		ents[i] = tpm2_rm_entity_alloc(kinds[i]);
+		KUNIT_ASSERT_NOT_NULL(test, ents[i]);
+		ents[i]->vhandle = 0x80000000 + i;
+		tpm2_rm_table_insert(&space, ents[i]);
+		if (i <= SU_SESS)
+			tpm2_rm_resident_add(chip->rm, ents[i], 0x80000000 + i);
+	}
+	ents[SU_OBJ_BLOB]->blob = kzalloc(TPM2_RM_CONTEXT_MIN_SIZE,
+					  GFP_KERNEL);
+	ents[SU_OBJ_BLOB]->blob_len = TPM2_RM_CONTEXT_MIN_SIZE;
+	ents[SU_SAVED]->blob = kzalloc(TPM2_RM_CONTEXT_MIN_SIZE, GFP_KERNEL);
+	ents[SU_SAVED]->blob_len = TPM2_RM_CONTEXT_MIN_SIZE;
+	tpm2_rm_saved_add(chip->rm, ents[SU_SAVED], 10);
+	ents[SU_HANDED]->handed_out = true;
+	tpm2_rm_saved_add(chip->rm, ents[SU_HANDED], 11);
+	orphan = tpm2_rm_entity_alloc(TPM2_RM_SESSION);
+	KUNIT_ASSERT_NOT_NULL(test, orphan);
+	orphan->handed_out = true;
+	tpm2_rm_table_insert(&chip->rm->orphans, orphan);
+	tpm2_rm_saved_add(chip->rm, orphan, 12);
+
+	/* Act */
+	tpm2_rm_drop_state(chip, c->clear);
+
+	/* Assert */
+	KUNIT_EXPECT_TRUE(test, list_empty(&chip->rm->lru));
+	KUNIT_EXPECT_EQ(test, chip->rm->nr_objects, 0u);
+	KUNIT_EXPECT_EQ(test, chip->rm->nr_sessions, 0u);
+	KUNIT_EXPECT_FALSE(test, ents[SU_OBJ_BLOB]->lost);
+	KUNIT_EXPECT_TRUE(test, ents[SU_OBJ]->lost);
+	KUNIT_EXPECT_TRUE(test, ents[SU_SEQ]->lost);
+	KUNIT_EXPECT_TRUE(test, ents[SU_SESS]->lost);
+	KUNIT_EXPECT_EQ(test, ents[SU_SAVED]->lost, c->clear);
+	KUNIT_EXPECT_EQ(test, ents[SU_HANDED]->lost, c->clear);
+	KUNIT_EXPECT_EQ(test, list_empty(&chip->rm->saved), c->clear);
+	KUNIT_EXPECT_EQ(test, chip->rm->orphans.nr_sessions, c->clear ? 0u : 1u);
+
+	tpm2_rm_space_del(chip, &space, false);
+	tpm2_rm_chip_free(chip);
+}
+
+static struct kunit_case tpm2_rm_gap_cases[] = {
+	KUNIT_CASE_PARAM(tpm2_rm_test_oldest, oldest_gen_params),
+	KUNIT_CASE_PARAM(tpm2_rm_test_seq_before, seq_gen_params),
+	KUNIT_CASE_PARAM(tpm2_rm_test_load_fatal, fatal_gen_params),
+	KUNIT_CASE_PARAM(tpm2_rm_test_startup, startup_gen_params),
+	{}
+};
+
+static struct kunit_suite tpm2_rm_gap_suite = {
+	.name = "tpm2_rm_gap_test",
+	.test_cases = tpm2_rm_gap_cases,
 };
 
 kunit_test_suites(&tpm2_rm_cmd_suite, &tpm2_rm_table_suite,
 		  &tpm2_rm_evict_suite, &tpm2_rm_transport_suite,
-		  &tpm2_rm_quota_suite);
+		  &tpm2_rm_quota_suite, &tpm2_rm_gap_suite);
 
 MODULE_DESCRIPTION("KUnit tests for the TPM 2.0 resource manager");
 MODULE_LICENSE("GPL");

@@ -151,6 +151,8 @@ static int tpm2_rm_use(struct tpm2_rm_ctx *ctx, struct tpm2_rm_entity *ent,
 	*index = tpm2_rm_pin(ctx, ent);
 	rc = tpm2_rm_load(ctx->chip, ent, &tpm_rc);
 	if (rc == -ENOENT || (!rc && tpm_rc)) {
+		/* a lost context is reported once, then forgotten */
+		ctx->forget[*index] = ent->lost;
 		tpm2_rm_set_answer(ctx, err);
 		return 0;
 	}
@@ -301,6 +303,12 @@ static int tpm2_rm_prepare_context_load(struct tpm2_rm_ctx *ctx)
 			return 0;
 		}
 		ctx->hents[0] = ent;
+		if (ent->lost) {
+			ctx->forget[tpm2_rm_pin(ctx, ent)] = true;
+			tpm2_rm_set_answer(ctx, bad_param ^ TPM2_RM_RC_VALUE ^
+						TPM2_RC_HANDLE);
+			return 0;
+		}
 		tpm2_rm_pin(ctx, ent);
 		tpm2_rm_make_room(ctx->chip, true);
 		return 0;
@@ -398,22 +406,26 @@ static int tpm2_rm_prepare(struct tpm2_rm_ctx *ctx)
 /*
  * Send the mapped command; re-send after freeing a slot on memory errors.
  * Any command may need a slot inside the TPM (TPM2_Create does, and has no
- * response handle). A memory error is a bare header, and the drivers write
- * only the response's bytes, so restoring the header restores the command.
+ * response handle). After TPM_RC_CONTEXT_GAP (StartAuthSession, ContextSave,
+ * ContextLoad) the oldest saved session is regapped first. A memory or gap
+ * error is a bare header, and the drivers write only the response's bytes,
+ * so restoring the header restores the command.
  */
 static ssize_t tpm2_rm_send(struct tpm2_rm_ctx *ctx)
 {
 	u8 header[TPM_HEADER_SIZE];
 	unsigned int tries = 0;
 	ssize_t ret;
+	u32 rc;
 
 	memcpy(header, ctx->buf, TPM_HEADER_SIZE);
 	for (;;) {
 		ret = tpm_transmit_unmanaged(ctx->chip, ctx->buf, ctx->bufsiz);
 		if (ret != TPM_HEADER_SIZE || tries++ >= TPM2_RM_MAX_RETRIES)
 			return ret;
-		if (!tpm2_rm_evict_for_retry(ctx->chip,
-					     tpm2_rm_rsp_rc(ctx->buf, ret)))
+		rc = tpm2_rm_rsp_rc(ctx->buf, ret);
+		if (!tpm2_rm_evict_for_retry(ctx->chip, rc) &&
+		    !tpm2_rm_regap_for_retry(ctx->chip, rc))
 			return ret;
 		memcpy(ctx->buf, header, TPM_HEADER_SIZE);
 	}
@@ -430,6 +442,8 @@ static void tpm2_rm_commit_new(struct tpm2_rm_ctx *ctx, size_t len)
 	h = get_unaligned_be32(&ctx->buf[TPM_HEADER_SIZE]);
 	if (ctx->hents[0] && ctx->cmd.cc == TPM2_CC_CONTEXT_LOAD) {
 		ctx->hents[0]->handed_out = false;
+		tpm2_rm_saved_del(ctx->hents[0]);
+		tpm2_rm_check_handle_reuse(ctx->chip, h);
 		tpm2_rm_resident_add(ctx->chip->rm, ctx->hents[0], h);
 		return;
 	}
@@ -441,6 +455,7 @@ static void tpm2_rm_commit_new(struct tpm2_rm_ctx *ctx, size_t len)
 		ent->vhandle = tpm2_rm_table_alloc_vhandle(ctx->space);
 	else
 		return;
+	tpm2_rm_check_handle_reuse(ctx->chip, h);
 	tpm2_rm_table_insert(ctx->space, ent);
 	tpm2_rm_resident_add(ctx->chip->rm, ent, h);
 	put_unaligned_be32(ent->vhandle, &ctx->buf[TPM_HEADER_SIZE]);
@@ -451,6 +466,7 @@ static void tpm2_rm_commit_new(struct tpm2_rm_ctx *ctx, size_t len)
 static void tpm2_rm_commit_save(struct tpm2_rm_ctx *ctx, size_t len)
 {
 	struct tpm2_rm_entity *ent = ctx->hents[0];
+	const u8 *blob_seq = &ctx->buf[TPM_HEADER_SIZE];
 	u8 *blob;
 
 	if (!ent)
@@ -458,6 +474,9 @@ static void tpm2_rm_commit_save(struct tpm2_rm_ctx *ctx, size_t len)
 	if (ent->kind == TPM2_RM_SESSION) {
 		tpm2_rm_resident_del(ctx->chip->rm, ent);
 		ent->handed_out = true;
+		if (len >= TPM_HEADER_SIZE + TPM2_RM_CONTEXT_MIN_SIZE)
+			tpm2_rm_saved_add(ctx->chip->rm, ent,
+					  get_unaligned_be64(blob_seq));
 		return;
 	}
 	if (ent->blob || len <= TPM_HEADER_SIZE)
@@ -750,6 +769,31 @@ void tpm2_rm_before_kernel_cmd(struct tpm_chip *chip, const u8 *buf,
 }
 
 /**
+ * tpm2_rm_after_transmit() - watch commands for a TPM2_Startup
+ * @chip:	the chip, ops held
+ * @cmd:	the command as sent (at least its header)
+ * @cmd_len:	bytes at @cmd
+ * @tpm_rc:	the TPM's response code
+ *
+ * Called by tpm_transmit_unmanaged() for every command, whoever sent it
+ * (the kernel, a raw /dev/tpmN user, the RM). A successful TPM2_Startup
+ * means the TPM was reset or restarted behind the RM's back (swtpm's
+ * control channel, a firmware resume path, a raw user after
+ * TPM2_Shutdown): see tpm2_rm_drop_state().
+ */
+void tpm2_rm_after_transmit(struct tpm_chip *chip, const u8 *cmd,
+			    size_t cmd_len, u32 tpm_rc)
+{
+	if (!chip->rm || tpm_rc != TPM2_RC_SUCCESS ||
+	    cmd_len < TPM_HEADER_SIZE + 2 ||
+	    get_unaligned_be32(&cmd[6]) != TPM2_CC_STARTUP)
+		return;
+	tpm2_rm_drop_state(chip, get_unaligned_be16(&cmd[TPM_HEADER_SIZE]) ==
+				 TPM2_RM_SU_CLEAR);
+}
+EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_after_transmit);
+
+/**
  * tpm2_rm_chip_init() - allocate the residency state of a TPM 2.0 chip
  * @chip:	the chip
  *
@@ -765,6 +809,7 @@ int tpm2_rm_chip_init(struct tpm_chip *chip)
 	if (!rm)
 		return -ENOMEM;
 	INIT_LIST_HEAD(&rm->lru);
+	INIT_LIST_HEAD(&rm->saved);
 	tpm2_rm_space_init(&rm->orphans);
 	rm->orphans.total = &rm->total;
 	rm->object_slots = 3;
@@ -912,6 +957,8 @@ static struct tpm2_rm_stat_attr tpm2_rm_stat_attrs[] = {
 	  offsetof(struct tpm2_rm_stats, retries) },
 	{ __ATTR(rm_answered, 0444, tpm2_rm_stat_show, NULL),
 	  offsetof(struct tpm2_rm_stats, rm_answered) },
+	{ __ATTR(regaps, 0444, tpm2_rm_stat_show, NULL),
+	  offsetof(struct tpm2_rm_stats, regaps) },
 };
 
 static ssize_t resident_objects_show(struct device *dev,
@@ -1053,6 +1100,7 @@ static struct attribute *tpm2_rm_attrs[] = {
 	&tpm2_rm_stat_attrs[3].attr.attr,
 	&tpm2_rm_stat_attrs[4].attr.attr,
 	&tpm2_rm_stat_attrs[5].attr.attr,
+	&tpm2_rm_stat_attrs[6].attr.attr,
 	&dev_attr_resident_objects.attr,
 	&dev_attr_resident_sessions.attr,
 	NULL,

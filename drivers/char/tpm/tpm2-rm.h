@@ -47,6 +47,10 @@ struct tpm_chip;
 #define TPM2_RM_RC_COMMAND_SIZE		0x0142
 #define TPM2_RM_RC_OBJECT_MEMORY	0x0902
 #define TPM2_RM_RC_SESSION_MEMORY	0x0903
+#define TPM2_RM_RC_CONTEXT_GAP		0x0901
+#define TPM2_RM_RC_INITIALIZE		0x0100
+#define TPM2_RM_RC_WARN_MASK		0x0980
+#define TPM2_RM_RC_WARN			0x0900
 #define TPM2_RM_RC_P			0x0040
 #define TPM2_RM_RC_S			0x0800
 #define TPM2_RM_RC_N_SHIFT		8
@@ -68,6 +72,7 @@ struct tpm_chip;
 #define TPM2_RM_CONTEXT_SAVED_HANDLE	8
 #define TPM2_RM_CONTEXT_MIN_SIZE	18
 #define TPM2_RM_SAVED_SEQUENCE		0x80000002
+#define TPM2_RM_SU_CLEAR		0x0000
 
 #define TPM2_RM_MAX_HANDLES		3
 #define TPM2_RM_MAX_AUTHS		3
@@ -170,6 +175,8 @@ enum tpm2_rm_class {
  * struct tpm2_rm_entity - one object or session owned by a space
  * @space_node:	link in &tpm2_rm_space.entities
  * @lru_node:	link in &tpm2_rm_chip.lru while @resident
+ * @saved_node:	link in &tpm2_rm_chip.saved while the TPM holds this session
+ *		as a saved context (blob here, or handed out)
  * @space:	owning space
  * @vhandle:	handle the client sees (for sessions the real handle)
  * @phandle:	TPM handle while @resident
@@ -179,15 +186,18 @@ enum tpm2_rm_class {
  * @resident:	loaded in a TPM slot
  * @pinned:	named by the command being processed; must not be evicted
  * @handed_out:	session the client saved itself: not loaded, no blob here
- * @lost:	context could not be saved when the TPM had to be emptied
+ * @lost:	context could not be saved when the TPM had to be emptied,
+ *		was rejected by the TPM, or a TPM2_Startup discarded it
  * @last_use:	&tpm2_rm_chip.clock when a command last named it
  * @gap:	RM commands between its last two uses; 0 until it is reused
+ * @saved_seq:	TPMS_CONTEXT.sequence of the saved session, on @saved_node
  *
  * All fields are protected by the chip's tpm_mutex.
  */
 struct tpm2_rm_entity {
 	struct list_head space_node;
 	struct list_head lru_node;
+	struct list_head saved_node;
 	struct tpm2_rm_space *space;
 	u32 vhandle;
 	u32 phandle;
@@ -200,6 +210,7 @@ struct tpm2_rm_entity {
 	bool lost;
 	u64 last_use;
 	u64 gap;
+	u64 saved_seq;
 };
 
 /**
@@ -232,6 +243,7 @@ struct tpm2_rm_space {
  * @evictions:		entities moved out of a TPM slot
  * @retries:		commands re-sent after TPM_RC_{OBJECT,SESSION}_MEMORY
  * @rm_answered:	client commands answered without the TPM
+ * @regaps:	saved sessions loaded and saved again after TPM_RC_CONTEXT_GAP
  *
  * Written under the chip's tpm_mutex, read locklessly by sysfs.
  */
@@ -242,6 +254,7 @@ struct tpm2_rm_stats {
 	unsigned long evictions;
 	unsigned long retries;
 	unsigned long rm_answered;
+	unsigned long regaps;
 };
 
 /**
@@ -257,6 +270,8 @@ struct tpm2_rm_stats {
  * @max_object_context:	TPM_PT_MAX_OBJECT_CONTEXT
  * @max_session_context: TPM_PT_MAX_SESSION_CONTEXT
  * @props_known:	the properties above were read from the TPM
+ * @saved:		sessions the TPM holds as saved contexts, for finding
+ *			the oldest one on TPM_RC_CONTEXT_GAP
  * @orphans:		sessions saved by clients whose files are closed; any
  *			file may load them back
  * @clock:		RM commands run on this chip; entities' use times
@@ -284,6 +299,7 @@ struct tpm2_rm_chip {
 	u32 max_object_context;
 	u32 max_session_context;
 	bool props_known;
+	struct list_head saved;
 	struct tpm2_rm_space orphans;
 	u64 clock;
 	struct tpm2_rm_stats stats;
@@ -372,6 +388,15 @@ bool tpm2_rm_evict_for_retry(struct tpm_chip *chip, u32 tpm_rc);
 int tpm2_rm_load(struct tpm_chip *chip, struct tpm2_rm_entity *ent,
 		 u32 *tpm_rc);
 int tpm2_rm_flush(struct tpm_chip *chip, u32 handle);
+bool tpm2_rm_seq_before(u64 a, u64 b);
+void tpm2_rm_saved_add(struct tpm2_rm_chip *rm, struct tpm2_rm_entity *ent,
+		       u64 seq);
+void tpm2_rm_saved_del(struct tpm2_rm_entity *ent);
+struct tpm2_rm_entity *tpm2_rm_saved_oldest(const struct tpm2_rm_chip *rm);
+bool tpm2_rm_regap_for_retry(struct tpm_chip *chip, u32 tpm_rc);
+bool tpm2_rm_load_rc_is_fatal(u32 tpm_rc);
+void tpm2_rm_drop_state(struct tpm_chip *chip, bool clear);
+void tpm2_rm_check_handle_reuse(struct tpm_chip *chip, u32 handle);
 
 /* tpm2-rm-table.c: pure quota arithmetic */
 u32 tpm2_rm_quota_check(const struct tpm2_rm_quota *q,
@@ -402,6 +427,8 @@ void tpm2_rm_evict_all(struct tpm_chip *chip);
 void tpm2_rm_before_kernel_cmd(struct tpm_chip *chip, const u8 *buf,
 			       size_t len);
 bool tpm2_rm_cmd_needs_no_slot(u32 cc);
+void tpm2_rm_after_transmit(struct tpm_chip *chip, const u8 *cmd,
+			    size_t cmd_len, u32 tpm_rc);
 extern const struct attribute_group tpm2_rm_attr_group;
 
 /* tpm2-rm-dev.c: /dev/tpmrmN */

@@ -25,6 +25,7 @@ void tpm2_rm_space_init(struct tpm2_rm_space *space)
 	space->next_vhandle = 0;
 	space->nr_objects = 0;
 	space->nr_sessions = 0;
+	space->locality = 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_space_init);
 

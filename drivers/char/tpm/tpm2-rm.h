@@ -120,15 +120,20 @@ struct tpm2_rm_entity {
  * @next_vhandle:	24-bit counter for the next virtual object handle
  * @nr_objects:		objects and sequences in @entities
  * @nr_sessions:	sessions in @entities, handed-out ones included
+ * @locality:		TPM locality the client's commands are sent at
  *
  * Locking: every field, and every entity on @entities, is protected by the
  * chip's tpm_mutex (held by tpm_try_get_ops() for the whole command).
+ * @locality is the exception: the owner of the space sets it (with
+ * tpm2_rm_set_locality(), ops held) only while none of its commands runs,
+ * which for /dev/tpmrmN is ensured by &tpm2_rm_file.lock.
  */
 struct tpm2_rm_space {
 	struct list_head entities;
 	u32 next_vhandle;
 	unsigned int nr_objects;
 	unsigned int nr_sessions;
+	u8 locality;
 };
 
 /**
@@ -168,9 +173,13 @@ struct tpm2_rm_stats {
  *			file may load them back
  * @clock:		RM commands run on this chip; entities' use times
  * @stats:		counters
+ * @locality_mask:	localities clients may choose, bit n for locality n;
+ *			bit 0 is always set (sysfs rm/locality_mask)
  *
  * Locking: everything here is protected by the chip's tpm_mutex; the
  * prepare-transmit-commit sequence of a command runs entirely under it.
+ * @locality_mask is written by sysfs with WRITE_ONCE() and read with
+ * READ_ONCE(), without a lock: each reader uses the value it read once.
  */
 struct tpm2_rm_chip {
 	struct list_head lru;
@@ -186,6 +195,7 @@ struct tpm2_rm_chip {
 	struct tpm2_rm_space orphans;
 	u64 clock;
 	struct tpm2_rm_stats stats;
+	u8 locality_mask;
 };
 
 /**
@@ -278,6 +288,10 @@ void tpm2_rm_evict_all(struct tpm_chip *chip);
 void tpm2_rm_before_kernel_cmd(struct tpm_chip *chip, const u8 *buf,
 			       size_t len);
 bool tpm2_rm_cmd_needs_no_slot(u32 cc);
+int tpm2_rm_locality_check(u8 mask, u32 locality, bool selectable);
+int tpm2_rm_locality_mask_parse(const char *buf, u8 *mask);
+int tpm2_rm_set_locality(struct tpm_chip *chip, struct tpm2_rm_space *space,
+			 u32 locality);
 extern const struct attribute_group tpm2_rm_attr_group;
 
 /* tpm2-rm-dev.c: /dev/tpmrmN */

@@ -398,9 +398,8 @@ static ssize_t tpm2_rm_transmit_at(struct tpm2_rm_ctx *ctx)
 		return tpm_transmit_unmanaged(chip, ctx->buf, ctx->bufsiz);
 	if (!(READ_ONCE(chip->rm->locality_mask) & BIT(locality)))
 		return -EPERM;
-	rc = tpm_chip_set_locality(chip, locality);
-	if (rc)
-		return rc;
+	if (tpm_chip_set_locality(chip, locality))
+		return -EOPNOTSUPP;
 	ret = tpm_transmit_unmanaged(chip, ctx->buf, ctx->bufsiz);
 	rc = tpm_chip_set_locality(chip, 0);
 	if (rc)

@@ -124,9 +124,9 @@ struct tpm2_rm_entity {
  *
  * Locking: every field, and every entity on @entities, is protected by the
  * chip's tpm_mutex (held by tpm_try_get_ops() for the whole command).
- * @locality is the exception: the owner of the space sets it (with
- * tpm2_rm_set_locality(), ops held) only while none of its commands runs,
- * which for /dev/tpmrmN is ensured by &tpm2_rm_file.lock.
+ * @locality is set by tpm2_rm_set_locality() under tpm_mutex too, and
+ * /dev/tpmrmN also holds its file's lock then, so either lock is enough
+ * to read it.
  */
 struct tpm2_rm_space {
 	struct list_head entities;

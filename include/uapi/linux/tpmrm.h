@@ -39,21 +39,24 @@
  * TPM at that locality; other open files, the raw /dev/tpmN and the kernel
  * keep locality 0. Locality 0 is always allowed. A higher locality needs
  * its bit in /sys/class/tpm/tpmN/rm/locality_mask, which only root can
- * write (default 0x1: locality 0 only); the mask is checked again before
- * every command, so clearing a bit stops the open files that use it.
+ * write (default 0x1: locality 0 only). The mask is checked again before
+ * every command: after root cleared the bit, the next write(2) of a file
+ * at that locality fails with %EPERM (and with %EOPNOTSUPP if the TPM
+ * stops granting the locality).
  *
  * The driver is asked for the locality once during the call, so a locality
  * it cannot provide is refused here rather than at the next write.
  *
- * Return: 0, or -1 with errno set to
- *
- * * %EINVAL - the locality is above %TPMRM_LOCALITY_MAX
- * * %EPERM - its bit is not set in locality_mask
- * * %EOPNOTSUPP - the TPM driver cannot select localities (tpm_crb), or
- *   the TPM did not grant this one
- * * %EBUSY - an O_NONBLOCK command of this open file is still running
- * * %ENODEV - the TPM is gone
- * * %EFAULT - the argument is not readable
+ * Return:
+ * * 0 - the locality is set
+ * * -1 with errno %EINVAL - the locality is above %TPMRM_LOCALITY_MAX
+ * * -1 with errno %EPERM - its bit is not set in locality_mask
+ * * -1 with errno %EOPNOTSUPP - the TPM driver cannot select localities
+ *   (tpm_crb), or the TPM did not grant this one
+ * * -1 with errno %EBUSY - an O_NONBLOCK command of this open file is
+ *   still running
+ * * -1 with errno %ENODEV - the TPM is gone
+ * * -1 with errno %EFAULT - the argument is not readable
  */
 #define TPMRM_IOC_SET_LOCALITY	_IOW(TPMRM_IOC_MAGIC, 0x10, __u32)
 
@@ -64,7 +67,9 @@
  * of this open file run at: 0 after open(2), else the last one set with
  * %TPMRM_IOC_SET_LOCALITY.
  *
- * Return: 0, or -1 with errno set to %EFAULT.
+ * Return:
+ * * 0 - the locality was stored
+ * * -1 with errno %EFAULT - the argument is not writable
  */
 #define TPMRM_IOC_GET_LOCALITY	_IOR(TPMRM_IOC_MAGIC, 0x11, __u32)
 

@@ -129,6 +129,13 @@ static int is_zero(const uint8_t *p, size_t n)
 	return 1;
 }
 
+/* The old RM has no localities: ioctl_present records its errno. */
+#define NEED_MASK() do {						\
+	if (!have_mask())						\
+		SKIP(return, "no %s: this RM has no localities",	\
+		     mask_file());					\
+} while (0)
+
 FIXTURE(loc) {
 	int fd;
 	int other;
@@ -142,10 +149,8 @@ FIXTURE_SETUP(loc)
 	ASSERT_LE(0, self->fd);
 	self->other = tpm2_open(TPM2_RM_DEV, 0);
 	ASSERT_LE(0, self->other);
-	if (!have_mask())
-		SKIP(return, "no %s: this RM has no localities (SET: %s)",
-		     mask_file(), strerror(set_loc(self->fd, 0)));
-	ASSERT_EQ(0, mask_write("0x1"));
+	if (have_mask())
+		ASSERT_EQ(0, mask_write("0x1"));
 }
 
 FIXTURE_TEARDOWN(loc)
@@ -175,8 +180,9 @@ TEST(ioctl_present)
 	} else {
 		EXPECT_EQ(0, get_loc(fd));
 		EXPECT_EQ(0x1, mask_read());
-		EXPECT_EQ(ENOTTY, ioctl_errno(fd, _IOW(TPMRM_IOC_MAGIC, 0x1f,
-							__u32), &l));
+		unsigned long unknown = _IOW(TPMRM_IOC_MAGIC, 0x1f, __u32);
+
+		EXPECT_EQ(ENOTTY, ioctl_errno(fd, unknown, &l));
 	}
 	close(fd);
 }
@@ -186,6 +192,7 @@ TEST_F(loc, refused_by_default_mask)
 {
 	uint32_t l;
 
+	NEED_MASK();
 	EXPECT_EQ(0x1, mask_read());
 	for (l = 1; l <= TPMRM_LOCALITY_MAX; l++)
 		EXPECT_EQ(EPERM, set_loc(self->fd, l));
@@ -200,6 +207,7 @@ TEST_F(loc, invalid_locality)
 	static const uint32_t bad[] = { 5, 6, 255, 256, 0xffffffff };
 	unsigned int i;
 
+	NEED_MASK();
 	ASSERT_EQ(0, mask_write("0x1f"));
 	for (i = 0; i < ARRAY_SIZE(bad); i++)
 		EXPECT_EQ(EINVAL, set_loc(self->fd, bad[i]));
@@ -217,6 +225,7 @@ TEST_F(loc, mask_writes)
 	pid_t pid;
 	int status;
 
+	NEED_MASK();
 	for (i = 0; i < ARRAY_SIZE(bad); i++)
 		EXPECT_EQ(EINVAL, mask_write(bad[i]));
 	EXPECT_EQ(0x1, mask_read());
@@ -258,6 +267,7 @@ TEST_F(loc, pcr_reset_at_locality_2)
 {
 	uint8_t before[TPM2_DIGEST_SIZE], v[TPM2_DIGEST_SIZE];
 
+	NEED_MASK();
 	ASSERT_EQ(0, mask_write("0x5"));
 	if (driver_refuses(_metadata, self->fd))
 		SKIP(return, "driver cannot select localities: EOPNOTSUPP");
@@ -294,6 +304,7 @@ TEST_F(loc, locality_1_extends_only)
 {
 	uint8_t v[TPM2_DIGEST_SIZE];
 
+	NEED_MASK();
 	ASSERT_EQ(0, mask_write("0x5"));
 	if (driver_refuses(_metadata, self->fd))
 		SKIP(return, "driver cannot select localities: EOPNOTSUPP");
@@ -316,6 +327,7 @@ TEST_F(loc, mask_revoked)
 	uint8_t v[TPM2_DIGEST_SIZE];
 	int ret;
 
+	NEED_MASK();
 	ASSERT_EQ(0, mask_write("0x5"));
 	if (driver_refuses(_metadata, self->fd))
 		SKIP(return, "driver cannot select localities: EOPNOTSUPP");
@@ -332,6 +344,7 @@ TEST_F(loc, raw_device_stays_at_0)
 {
 	int raw;
 
+	NEED_MASK();
 	ASSERT_EQ(0, mask_write("0x5"));
 	if (driver_refuses(_metadata, self->fd))
 		SKIP(return, "driver cannot select localities: EOPNOTSUPP");
@@ -357,6 +370,7 @@ TEST_F(loc, contexts_move_under_locality_2)
 	uint64_t loads0, loads1;
 	int i, hmac_ok;
 
+	NEED_MASK();
 	ASSERT_EQ(0, mask_write("0x5"));
 	if (driver_refuses(_metadata, self->fd))
 		SKIP(return, "driver cannot select localities: EOPNOTSUPP");

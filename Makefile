@@ -32,6 +32,7 @@ endif
 OBJ       := $(BUILD)/obj-$(FLAVOUR)-$(CONFIG)
 KERNEL    := $(OBJ)/arch/x86/boot/bzImage
 TESTS     := $(BUILD)/selftests
+HEADERS   := $(BUILD)/obj-headers
 INITRAMFS := $(BUILD)/initramfs.cpio
 export CCACHE_DIR ?= $(HOME)/.cache/tpmrm-ccache
 # Paths under BUILD become relative, so builds in other BUILD folders hit.
@@ -83,9 +84,13 @@ kernel: kernel-src
 	@$(KMAKE) bzImage
 	@echo "kernel: $(KERNEL)"
 
+# The C tests include uapi headers (<linux/tpmrm.h>): install the series'
+# headers into their own O= folder, as the selftests' top Makefile would.
 selftests: assemble
 	@mkdir -p $(TESTS)
-	@$(MAKE) -s -C $(BUILD)/src-rm/tools/testing/selftests/tpm2 OUTPUT=$(TESTS)
+	@$(MAKE) -s -C $(BUILD)/src-rm O=$(HEADERS) ARCH=x86_64 headers
+	@$(MAKE) -s -C $(BUILD)/src-rm/tools/testing/selftests/tpm2 OUTPUT=$(TESTS) \
+		KHDR_INCLUDES="-isystem $(HEADERS)/usr/include"
 
 initramfs: deps
 	@$(HARNESS)/scripts/initramfs.sh $(HARNESS)/guest/init $(INITRAMFS)

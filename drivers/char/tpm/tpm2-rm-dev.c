@@ -8,7 +8,9 @@
  * response buffer exists only while a command is in flight or its response
  * is unread, so an idle open file costs a few hundred bytes. Each open file
  * holds a reference on the chip device, so chip removal cannot free what an
- * open file still uses; commands after removal fail with -ENODEV.
+ * open file still uses; commands after removal fail with -ENODEV. The
+ * ioctls of <uapi/linux/tpmrm.h> choose the TPM locality of a file's
+ * commands.
  */
 
 #include <linux/cred.h>
@@ -17,6 +19,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/workqueue.h>
+#include <uapi/linux/tpmrm.h>
 #include "tpm.h"
 #include "tpm2-rm.h"
 
@@ -232,6 +235,49 @@ static __poll_t tpm2_rm_poll(struct file *file, poll_table *wait)
 	return mask;
 }
 
+/* TPMRM_IOC_SET_LOCALITY: later commands of this file run at *uarg. */
+static long tpm2_rm_file_set_locality(struct tpm2_rm_file *priv,
+				      u32 __user *uarg)
+{
+	u32 locality;
+	long rc;
+
+	if (get_user(locality, uarg))
+		return -EFAULT;
+	mutex_lock(&priv->lock);
+	rc = -EBUSY;
+	if (priv->in_flight)
+		goto out_unlock;
+	rc = -ENODEV;
+	if (tpm_try_get_ops(priv->chip))
+		goto out_unlock;
+	rc = tpm2_rm_set_locality(priv->chip, &priv->space, locality);
+	tpm_put_ops(priv->chip);
+out_unlock:
+	mutex_unlock(&priv->lock);
+	return rc;
+}
+
+static long tpm2_rm_ioctl(struct file *file, unsigned int cmd,
+			  unsigned long arg)
+{
+	struct tpm2_rm_file *priv = file->private_data;
+	u32 __user *uarg = (u32 __user *)arg;
+	u32 locality;
+
+	switch (cmd) {
+	case TPMRM_IOC_SET_LOCALITY:
+		return tpm2_rm_file_set_locality(priv, uarg);
+	case TPMRM_IOC_GET_LOCALITY:
+		mutex_lock(&priv->lock);
+		locality = priv->space.locality;
+		mutex_unlock(&priv->lock);
+		return put_user(locality, uarg);
+	default:
+		return -ENOTTY;
+	}
+}
+
 static int tpm2_rm_release(struct inode *inode, struct file *file)
 {
 	struct tpm2_rm_file *priv = file->private_data;
@@ -261,6 +307,8 @@ static const struct file_operations tpm2_rm_fops = {
 	.read = tpm2_rm_read,
 	.write = tpm2_rm_write,
 	.poll = tpm2_rm_poll,
+	.unlocked_ioctl = tpm2_rm_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
 	.release = tpm2_rm_release,
 };
 

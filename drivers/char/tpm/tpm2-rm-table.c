@@ -28,6 +28,7 @@ void tpm2_rm_space_init(struct tpm2_rm_space *space)
 	space->nr_sessions = 0;
 	space->user = NULL;
 	space->total = NULL;
+	space->locality = 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_space_init);
 

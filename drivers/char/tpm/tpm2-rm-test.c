@@ -1037,6 +1037,31 @@ static const struct quota_case quota_cases[] = {
 };
 
 static void quota_case_desc(const struct quota_case *c, char *desc)
+/* ---- localities ---- */
+
+struct locality_case {
+	const char *desc;
+	u8 mask;
+	u32 locality;
+	bool selectable;
+	int err;
+};
+
+static const struct locality_case locality_cases[] = {
+	{ "0 with the default mask", 0x01, 0, true, 0 },
+	{ "0 on a driver that cannot select", 0x01, 0, false, 0 },
+	{ "2 outside the default mask", 0x01, 2, true, -EPERM },
+	{ "2 in the mask", 0x05, 2, true, 0 },
+	{ "2 in the mask, driver cannot select", 0x05, 2, false, -EOPNOTSUPP },
+	{ "mask is checked before the driver", 0x01, 1, false, -EPERM },
+	{ "3 outside 0x17", 0x17, 3, true, -EPERM },
+	{ "4 in the full mask", 0x1f, 4, true, 0 },
+	{ "5 is above the maximum", 0x1f, 5, true, -EINVAL },
+	{ "256 does not wrap to 0", 0x1f, 256, true, -EINVAL },
+	{ "U32_MAX", 0x1f, U32_MAX, true, -EINVAL },
+};
+
+static void locality_case_desc(const struct locality_case *c, char *desc)
 {
 	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
 }
@@ -1098,6 +1123,39 @@ static const struct policy_case policy_cases[] = {
 };
 
 static void policy_case_desc(const struct policy_case *c, char *desc)
+KUNIT_ARRAY_PARAM(locality, locality_cases, locality_case_desc);
+
+static void tpm2_rm_test_locality_check(struct kunit *test)
+{
+	const struct locality_case *c = test->param_value;
+
+	KUNIT_EXPECT_EQ(test, tpm2_rm_locality_check(c->mask, c->locality,
+						     c->selectable), c->err);
+}
+
+struct mask_case {
+	const char *desc;
+	const char *text;
+	int err;
+	u8 mask;
+};
+
+static const struct mask_case mask_cases[] = {
+	{ "default", "0x1", 0, 0x01 },
+	{ "hex with newline", "0x5\n", 0, 0x05 },
+	{ "decimal", "31", 0, 0x1f },
+	{ "all five", "0x1f", 0, 0x1f },
+	{ "without locality 0", "0x4", -EINVAL },
+	{ "empty mask", "0", -EINVAL },
+	{ "locality 5 alone", "0x20", -EINVAL },
+	{ "locality 5 with 0", "0x21", -EINVAL },
+	{ "wider than a byte", "0x101", -EINVAL },
+	{ "negative", "-1", -EINVAL },
+	{ "blank", "", -EINVAL },
+	{ "word", "one", -EINVAL },
+};
+
+static void mask_case_desc(const struct mask_case *c, char *desc)
 {
 	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
 }
@@ -1509,11 +1567,212 @@ static struct kunit_case tpm2_rm_gap_cases[] = {
 static struct kunit_suite tpm2_rm_gap_suite = {
 	.name = "tpm2_rm_gap_test",
 	.test_cases = tpm2_rm_gap_cases,
+KUNIT_ARRAY_PARAM(mask, mask_cases, mask_case_desc);
+
+static void tpm2_rm_test_mask_parse(struct kunit *test)
+{
+	const struct mask_case *c = test->param_value;
+	u8 mask = 0xaa;
+
+	KUNIT_EXPECT_EQ(test, tpm2_rm_locality_mask_parse(c->text, &mask),
+			c->err);
+	KUNIT_EXPECT_EQ(test, mask, c->err ? 0xaa : c->mask);
+}
+
+/*
+ * A fake chip that grants the localities in @grant, one at a time, and logs
+ * the locality every command was sent at (-1: none granted).
+ */
+struct fake_loc {
+	u8 grant;
+	int active;
+	unsigned int requests;
+	unsigned int nr;
+	u32 cc[32];
+	int at[32];
+};
+
+static struct fake_loc *floc;
+
+static int fake_loc_send(struct tpm_chip *chip, u8 *buf, size_t len)
+{
+	if (floc->nr < ARRAY_SIZE(floc->cc)) {
+		floc->cc[floc->nr] = get_unaligned_be32(&buf[6]);
+		floc->at[floc->nr++] = floc->active;
+	}
+	return fake_send(chip, buf, len);
+}
+
+static int fake_request_locality(struct tpm_chip *chip, int loc)
+{
+	floc->requests++;
+	if (floc->active != -1 || !(floc->grant & BIT(loc)))
+		return -1;
+	floc->active = loc;
+	return loc;
+}
+
+static int fake_relinquish_locality(struct tpm_chip *chip, int loc)
+{
+	floc->active = -1;
+	return 0;
+}
+
+static const struct tpm_class_ops fake_loc_ops = {
+	.send = fake_loc_send,
+	.recv = fake_recv,
+	.request_locality = fake_request_locality,
+	.relinquish_locality = fake_relinquish_locality,
+};
+
+static int fake_loc_init(struct kunit *test)
+{
+	struct fake_env *env;
+	int rc;
+
+	rc = fake_init(test);
+	if (rc)
+		return rc;
+	floc = kunit_kzalloc(test, sizeof(*floc), GFP_KERNEL);
+	if (!floc)
+		return -ENOMEM;
+	env = test->priv;
+	env->chip->ops = &fake_loc_ops;
+	env->chip->flags |= TPM_CHIP_FLAG_LOCALITIES;
+	/* as after tpm_chip_start(): locality 0 granted */
+	env->chip->locality = 0;
+	floc->active = 0;
+	floc->grant = 0x1f & ~BIT(3);
+	return 0;
+}
+
+static bool is_rm_own(u32 cc)
+{
+	return cc == TPM2_CC_CONTEXT_SAVE || cc == TPM2_CC_CONTEXT_LOAD ||
+	       cc == TPM2_CC_FLUSH_CONTEXT;
+}
+
+/*
+ * Space s1 at locality 2 overflows the three object slots: its commands go
+ * out at 2, the RM's ContextSave, FlushContext and ContextLoad at 0, and
+ * space s2 and the chip stay at 0.
+ */
+static void tpm2_rm_test_locality_cmds(struct kunit *test)
+{
+	struct fake_env *env = test->priv;
+	unsigned int i, own = 0;
+	u32 k[4];
+
+	env->chip->rm->locality_mask = 0x05;
+	KUNIT_ASSERT_EQ(test, tpm2_rm_set_locality(env->chip, &env->s1, 2), 0);
+	KUNIT_EXPECT_EQ(test, env->s1.locality, 2);
+	KUNIT_EXPECT_EQ(test, env->chip->locality, 0);
+	KUNIT_EXPECT_EQ(test, floc->active, 0);
+	KUNIT_EXPECT_EQ(test, floc->nr, 0u);
+
+	for (i = 0; i < 4; i++)
+		k[i] = create_primary(test, &env->s1);
+	KUNIT_EXPECT_EQ(test, run(test, &env->s1, CC_SIGN, &k[0], 1, NULL,
+				  NULL, 0, NULL), 0u);
+	KUNIT_EXPECT_EQ(test, run(test, &env->s2, TPM2_CC_GET_RANDOM, NULL, 0,
+				  NULL, NULL, 0, NULL), 0u);
+
+	KUNIT_ASSERT_EQ(test, floc->nr, fake->nr_sent);
+	for (i = 0; i < floc->nr - 1; i++) {
+		own += is_rm_own(floc->cc[i]);
+		KUNIT_EXPECT_EQ_MSG(test, floc->at[i],
+				    is_rm_own(floc->cc[i]) ? 0 : 2,
+				    "command %u, cc %#x", i, floc->cc[i]);
+	}
+	/* 4th key: save + flush of k[0]; sign: save + flush of k[1], load */
+	KUNIT_EXPECT_EQ(test, own, 5u);
+	KUNIT_EXPECT_EQ(test, floc->cc[floc->nr - 1], TPM2_CC_GET_RANDOM);
+	KUNIT_EXPECT_EQ(test, floc->at[floc->nr - 1], 0);
+	KUNIT_EXPECT_EQ(test, env->chip->locality, 0);
+	KUNIT_EXPECT_EQ(test, floc->active, 0);
+}
+
+static void tpm2_rm_test_locality_refused(struct kunit *test)
+{
+	struct fake_env *env = test->priv;
+	struct tpm2_rm_space *s1 = &env->s1;
+	unsigned int requests;
+	ssize_t ret;
+	size_t len;
+
+	KUNIT_EXPECT_EQ(test, tpm2_rm_set_locality(env->chip, s1, 2), -EPERM);
+	env->chip->rm->locality_mask = 0x1f;
+	KUNIT_EXPECT_EQ(test, tpm2_rm_set_locality(env->chip, s1, 5), -EINVAL);
+	/* the fake does not grant 3: refused, and back at 0 */
+	KUNIT_EXPECT_EQ(test, tpm2_rm_set_locality(env->chip, s1, 3),
+			-EOPNOTSUPP);
+	KUNIT_EXPECT_EQ(test, floc->active, 0);
+	KUNIT_EXPECT_EQ(test, env->chip->locality, 0);
+	/* a driver that cannot select (tpm_crb) is not even asked */
+	env->chip->flags &= ~TPM_CHIP_FLAG_LOCALITIES;
+	requests = floc->requests;
+	KUNIT_EXPECT_EQ(test, tpm2_rm_set_locality(env->chip, s1, 2),
+			-EOPNOTSUPP);
+	KUNIT_EXPECT_EQ(test, floc->requests, requests);
+	KUNIT_EXPECT_EQ(test, tpm2_rm_set_locality(env->chip, s1, 0), 0);
+	KUNIT_EXPECT_EQ(test, s1->locality, 0);
+
+	/* root clears the bit: the next command fails before the TPM */
+	env->chip->flags |= TPM_CHIP_FLAG_LOCALITIES;
+	KUNIT_ASSERT_EQ(test, tpm2_rm_set_locality(env->chip, s1, 4), 0);
+	env->chip->rm->locality_mask = 0x01;
+	len = build_cmd(env->buf, TPM2_ST_NO_SESSIONS, TPM2_CC_GET_RANDOM,
+			NULL, 0, NULL, NULL, 0, 4);
+	ret = tpm2_rm_transmit(env->chip, s1, env->buf, TPM_BUFSIZE, len);
+	KUNIT_EXPECT_EQ(test, ret, (ssize_t)-EPERM);
+	KUNIT_EXPECT_EQ(test, fake->nr_sent, 0u);
+}
+
+/*
+ * The vtpm_proxy SetLocality vendor command would change the locality of
+ * every later command behind the RM's back: refused even when the TPM lists
+ * it, while another vendor command the TPM lists passes.
+ */
+static void tpm2_rm_test_vendor_set_locality(struct kunit *test)
+{
+	static const u32 attrs[] = {
+		ATTR(TPM2_CC_GET_RANDOM, 0, 0),
+		ATTR(TPM2_RM_CC_SET_LOCALITY, 0, 0),
+		ATTR(TPM2_RM_CC_SET_LOCALITY + 1, 0, 0),
+	};
+	struct fake_env *env = test->priv;
+
+	env->chip->cc_attrs_tbl = (u32 *)attrs;
+	env->chip->nr_commands = ARRAY_SIZE(attrs);
+	KUNIT_EXPECT_EQ(test, run(test, &env->s1, TPM2_RM_CC_SET_LOCALITY,
+				  NULL, 0, NULL, NULL, 0, NULL),
+			RM(TPM2_RC_COMMAND_CODE));
+	KUNIT_EXPECT_EQ(test, fake->nr_sent, 0u);
+	KUNIT_EXPECT_EQ(test, run(test, &env->s1, TPM2_RM_CC_SET_LOCALITY + 1,
+				  NULL, 0, NULL, NULL, 0, NULL), 0u);
+	KUNIT_EXPECT_EQ(test, fake->nr_sent, 1u);
+}
+
+static struct kunit_case tpm2_rm_locality_cases[] = {
+	KUNIT_CASE_PARAM(tpm2_rm_test_locality_check, locality_gen_params),
+	KUNIT_CASE_PARAM(tpm2_rm_test_mask_parse, mask_gen_params),
+	KUNIT_CASE(tpm2_rm_test_locality_cmds),
+	KUNIT_CASE(tpm2_rm_test_locality_refused),
+	KUNIT_CASE(tpm2_rm_test_vendor_set_locality),
+	{}
+};
+
+static struct kunit_suite tpm2_rm_locality_suite = {
+	.name = "tpm2_rm_locality_test",
+	.init = fake_loc_init,
+	.exit = fake_exit,
+	.test_cases = tpm2_rm_locality_cases,
 };
 
 kunit_test_suites(&tpm2_rm_cmd_suite, &tpm2_rm_table_suite,
 		  &tpm2_rm_evict_suite, &tpm2_rm_transport_suite,
-		  &tpm2_rm_quota_suite, &tpm2_rm_gap_suite);
+		  &tpm2_rm_quota_suite, &tpm2_rm_gap_suite,
+		  &tpm2_rm_locality_suite);
 
 MODULE_DESCRIPTION("KUnit tests for the TPM 2.0 resource manager");
 MODULE_LICENSE("GPL");

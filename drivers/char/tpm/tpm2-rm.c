@@ -18,6 +18,7 @@
 #include <linux/tpm.h>
 #include <asm/unaligned.h>
 #include <kunit/visibility.h>
+#include <uapi/linux/tpmrm.h>
 #include "tpm.h"
 #include "tpm2-rm.h"
 
@@ -34,6 +35,7 @@
 #define TPM2_RM_RESERVE_SESSIONS	8
 
 #define TPM2_RM_MAX_ENTS	(TPM2_RM_MAX_HANDLES + TPM2_RM_MAX_AUTHS + 1)
+#define TPM2_RM_LOCALITY_MASK_DEFAULT	BIT(0)
 
 /*
  * struct tpm2_rm_ctx - one command on its way through the RM
@@ -404,6 +406,36 @@ static int tpm2_rm_prepare(struct tpm2_rm_ctx *ctx)
 }
 
 /*
+ * Transmit the client's command at the locality of its space. Only this
+ * command runs there: what the RM sends for it (ContextLoad before,
+ * ContextSave and FlushContext to make room on a retry) runs at locality 0,
+ * where the chip goes back afterwards, because contexts are not bound to a
+ * locality and kernel and raw users expect locality 0. The mask is read
+ * again here, so a bit root cleared stops the spaces that use it.
+ */
+static ssize_t tpm2_rm_transmit_at(struct tpm2_rm_ctx *ctx)
+{
+	struct tpm_chip *chip = ctx->chip;
+	u8 locality = ctx->space->locality;
+	ssize_t ret;
+	int rc;
+
+	if (!locality)
+		return tpm_transmit_unmanaged(chip, ctx->buf, ctx->bufsiz);
+	if (!(READ_ONCE(chip->rm->locality_mask) & BIT(locality)))
+		return -EPERM;
+	if (tpm_chip_set_locality(chip, locality))
+		return -EOPNOTSUPP;
+	ret = tpm_transmit_unmanaged(chip, ctx->buf, ctx->bufsiz);
+	rc = tpm_chip_set_locality(chip, 0);
+	if (rc)
+		dev_warn_ratelimited(&chip->dev,
+				     "tpmrm: locality 0 not granted again: %d\n",
+				     rc);
+	return ret;
+}
+
+/*
  * Send the mapped command; re-send after freeing a slot on memory errors.
  * Any command may need a slot inside the TPM (TPM2_Create does, and has no
  * response handle). After TPM_RC_CONTEXT_GAP (StartAuthSession, ContextSave,
@@ -420,7 +452,7 @@ static ssize_t tpm2_rm_send(struct tpm2_rm_ctx *ctx)
 
 	memcpy(header, ctx->buf, TPM_HEADER_SIZE);
 	for (;;) {
-		ret = tpm_transmit_unmanaged(ctx->chip, ctx->buf, ctx->bufsiz);
+		ret = tpm2_rm_transmit_at(ctx);
 		if (ret != TPM_HEADER_SIZE || tries++ >= TPM2_RM_MAX_RETRIES)
 			return ret;
 		rc = tpm2_rm_rsp_rc(ctx->buf, ret);
@@ -602,7 +634,8 @@ ssize_t tpm2_rm_transmit(struct tpm_chip *chip, struct tpm2_rm_space *space,
 	tpm2_rm_read_props(chip);
 	chip->rm->clock++;
 	cc = get_unaligned_be32(&buf[6]);
-	if (!tpm2_rm_find_cc_attrs(chip->cc_attrs_tbl, chip->nr_commands, cc,
+	if (cc == TPM2_RM_CC_SET_LOCALITY ||
+	    !tpm2_rm_find_cc_attrs(chip->cc_attrs_tbl, chip->nr_commands, cc,
 				   &attrs))
 		return tpm2_rm_answer(chip, buf, TSS2_RESMGR_TPM_RC_LAYER |
 					       TPM2_RC_COMMAND_CODE);
@@ -792,6 +825,88 @@ void tpm2_rm_after_transmit(struct tpm_chip *chip, const u8 *cmd,
 				 TPM2_RM_SU_CLEAR);
 }
 EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_after_transmit);
+ * tpm2_rm_locality_check() - may a space's commands run at a locality
+ * @mask:	the chip's locality mask, bit n for locality n
+ * @locality:	the locality asked for
+ * @selectable:	the driver can select localities other than 0
+ *
+ * Locality 0 is always allowed; a higher one needs its bit in @mask and a
+ * driver that can select it.
+ *
+ * Return: 0, -EINVAL above TPMRM_LOCALITY_MAX, -EPERM if @mask does not
+ * allow @locality, -EOPNOTSUPP if the driver cannot select it.
+ */
+int tpm2_rm_locality_check(u8 mask, u32 locality, bool selectable)
+{
+	if (locality > TPMRM_LOCALITY_MAX)
+		return -EINVAL;
+	if (!locality)
+		return 0;
+	if (!(mask & BIT(locality)))
+		return -EPERM;
+	if (!selectable)
+		return -EOPNOTSUPP;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_locality_check);
+
+/**
+ * tpm2_rm_locality_mask_parse() - parse a write to rm/locality_mask
+ * @buf:	the text written: a number, decimal or 0x-prefixed hex
+ * @mask:	receives the mask
+ *
+ * Return: 0, or -EINVAL if @buf is not a number, has bits above locality
+ * TPMRM_LOCALITY_MAX, or lacks bit 0 (locality 0 is always allowed).
+ */
+int tpm2_rm_locality_mask_parse(const char *buf, u8 *mask)
+{
+	u8 val;
+
+	if (kstrtou8(buf, 0, &val))
+		return -EINVAL;
+	if (val & ~GENMASK(TPMRM_LOCALITY_MAX, 0) ||
+	    !(val & TPM2_RM_LOCALITY_MASK_DEFAULT))
+		return -EINVAL;
+	*mask = val;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_locality_mask_parse);
+
+/**
+ * tpm2_rm_set_locality() - choose the locality of a space's later commands
+ * @chip:	the chip, ops held
+ * @space:	the space; none of its commands may be running
+ * @locality:	0 to TPMRM_LOCALITY_MAX
+ *
+ * After tpm2_rm_locality_check() the driver is asked for @locality once,
+ * and the chip goes back to locality 0, so a locality the TPM does not
+ * grant is refused now and not at the next command.
+ *
+ * Return: 0 or a negative errno of tpm2_rm_locality_check(); -EOPNOTSUPP
+ * also if the TPM did not grant @locality, -EIO if it did not grant
+ * locality 0 again.
+ */
+int tpm2_rm_set_locality(struct tpm_chip *chip, struct tpm2_rm_space *space,
+			 u32 locality)
+{
+	bool selectable = chip->flags & TPM_CHIP_FLAG_LOCALITIES;
+	int rc;
+
+	rc = tpm2_rm_locality_check(READ_ONCE(chip->rm->locality_mask),
+				    locality, selectable);
+	if (rc)
+		return rc;
+	if (locality) {
+		rc = tpm_chip_set_locality(chip, locality);
+		if (tpm_chip_set_locality(chip, 0))
+			return -EIO;
+		if (rc)
+			return -EOPNOTSUPP;
+	}
+	space->locality = locality;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_set_locality);
 
 /**
  * tpm2_rm_chip_init() - allocate the residency state of a TPM 2.0 chip
@@ -823,6 +938,7 @@ int tpm2_rm_chip_init(struct tpm_chip *chip)
 	rm->deny = TPM2_RM_DENY_DEFAULT;
 	INIT_LIST_HEAD(&rm->users);
 	spin_lock_init(&rm->users_lock);
+	rm->locality_mask = TPM2_RM_LOCALITY_MASK_DEFAULT;
 	chip->rm = rm;
 	return 0;
 }
@@ -1084,6 +1200,29 @@ static ssize_t deny_store(struct device *dev, struct device_attribute *attr,
 	return rc ? rc : count;
 }
 static DEVICE_ATTR_RW(deny);
+static ssize_t locality_mask_show(struct device *dev,
+				  struct device_attribute *attr, char *buf)
+{
+	struct tpm_chip *chip = to_tpm_chip(dev);
+
+	return sysfs_emit(buf, "%#x\n", READ_ONCE(chip->rm->locality_mask));
+}
+
+static ssize_t locality_mask_store(struct device *dev,
+				   struct device_attribute *attr,
+				   const char *buf, size_t count)
+{
+	struct tpm_chip *chip = to_tpm_chip(dev);
+	u8 mask;
+	int rc;
+
+	rc = tpm2_rm_locality_mask_parse(buf, &mask);
+	if (rc)
+		return rc;
+	WRITE_ONCE(chip->rm->locality_mask, mask);
+	return count;
+}
+static DEVICE_ATTR_RW(locality_mask);
 
 static struct attribute *tpm2_rm_attrs[] = {
 	&tpm2_rm_quota_attrs[0].attr.attr,
@@ -1103,6 +1242,7 @@ static struct attribute *tpm2_rm_attrs[] = {
 	&tpm2_rm_stat_attrs[6].attr.attr,
 	&dev_attr_resident_objects.attr,
 	&dev_attr_resident_sessions.attr,
+	&dev_attr_locality_mask.attr,
 	NULL,
 };
 

@@ -221,10 +221,14 @@ struct tpm2_rm_entity {
  * @nr_sessions:	sessions in @entities, handed-out ones included
  * @user:		the opener's quota entry, or NULL (orphans, KUnit)
  * @total:		chip-wide usage of all spaces, or NULL (KUnit)
+ * @locality:		TPM locality the client's commands are sent at
  *
  * Locking: every field, and every entity on @entities, is protected by the
  * chip's tpm_mutex (held by tpm_try_get_ops() for the whole command).
  * @user and @total are set before the first command and never change.
+ * @locality is set by tpm2_rm_set_locality() under tpm_mutex too, and
+ * /dev/tpmrmN also holds its file's lock then, so either lock is enough
+ * to read it.
  */
 struct tpm2_rm_space {
 	struct list_head entities;
@@ -233,6 +237,7 @@ struct tpm2_rm_space {
 	unsigned int nr_sessions;
 	struct tpm2_rm_user *user;
 	struct tpm2_rm_usage *total;
+	u8 locality;
 };
 
 /**
@@ -282,11 +287,15 @@ struct tpm2_rm_stats {
  * @users:		list of &struct tpm2_rm_user, one per uid with open files
  * @users_lock:		protects @users and each entry's refs; taken without
  *			the tpm_mutex, at open and release
+ * @locality_mask:	localities clients may choose, bit n for locality n;
+ *			bit 0 is always set (sysfs rm/locality_mask)
  *
  * Locking: everything else here is protected by the chip's tpm_mutex; the
  * prepare-transmit-commit sequence of a command runs entirely under it.
  * @quota and @deny are written by sysfs without it and read once per
  * command with READ_ONCE().
+ * @locality_mask is written by sysfs with WRITE_ONCE() and read with
+ * READ_ONCE(), without a lock: each reader uses the value it read once.
  */
 struct tpm2_rm_chip {
 	struct list_head lru;
@@ -308,6 +317,7 @@ struct tpm2_rm_chip {
 	unsigned long deny;
 	struct list_head users;
 	spinlock_t users_lock; /* see @users_lock above */
+	u8 locality_mask;
 };
 
 /**
@@ -429,6 +439,10 @@ void tpm2_rm_before_kernel_cmd(struct tpm_chip *chip, const u8 *buf,
 bool tpm2_rm_cmd_needs_no_slot(u32 cc);
 void tpm2_rm_after_transmit(struct tpm_chip *chip, const u8 *cmd,
 			    size_t cmd_len, u32 tpm_rc);
+int tpm2_rm_locality_check(u8 mask, u32 locality, bool selectable);
+int tpm2_rm_locality_mask_parse(const char *buf, u8 *mask);
+int tpm2_rm_set_locality(struct tpm_chip *chip, struct tpm2_rm_space *space,
+			 u32 locality);
 extern const struct attribute_group tpm2_rm_attr_group;
 
 /* tpm2-rm-dev.c: /dev/tpmrmN */

@@ -14,6 +14,7 @@
  * tpm_transmit_unmanaged(). Everything runs under the chip's tpm_mutex.
  */
 
+#include <linux/error-injection.h>
 #include <linux/kernel.h>
 #include <linux/slab.h>
 #include <linux/tpm.h>
@@ -38,6 +39,80 @@ static int tpm2_rm_send(struct tpm_chip *chip, struct tpm_buf *buf,
 	return 0;
 }
 
+/*
+ * The RM's own round trips to the TPM, one function per command, so that
+ * fault injection (CONFIG_FAIL_FUNCTION) can fail each on its own.
+ */
+
+/**
+ * tpm2_rm_send_context_save() - send a ContextSave the RM built
+ * @chip:	the chip, ops held
+ * @buf:	the command; the response on success
+ * @len:	receives the response length
+ * @tpm_rc:	receives the response code
+ *
+ * Return: 0 (check @tpm_rc) or a negative errno if nothing came back.
+ */
+noinline int tpm2_rm_send_context_save(struct tpm_chip *chip,
+				       struct tpm_buf *buf, size_t *len,
+				       u32 *tpm_rc)
+{
+	return tpm2_rm_send(chip, buf, len, tpm_rc);
+}
+
+ALLOW_ERROR_INJECTION(tpm2_rm_send_context_save, ERRNO);
+
+/**
+ * tpm2_rm_send_context_load() - send a ContextLoad the RM built
+ * @chip:	the chip, ops held
+ * @buf:	the command; the response on success
+ * @len:	receives the response length
+ * @tpm_rc:	receives the response code
+ *
+ * Return: 0 (check @tpm_rc) or a negative errno if nothing came back.
+ */
+noinline int tpm2_rm_send_context_load(struct tpm_chip *chip,
+				       struct tpm_buf *buf, size_t *len,
+				       u32 *tpm_rc)
+{
+	return tpm2_rm_send(chip, buf, len, tpm_rc);
+}
+
+ALLOW_ERROR_INJECTION(tpm2_rm_send_context_load, ERRNO);
+
+/**
+ * tpm2_rm_send_flush() - send a FlushContext the RM built
+ * @chip:	the chip, ops held
+ * @buf:	the command; the response on success
+ * @len:	receives the response length
+ * @tpm_rc:	receives the response code
+ *
+ * Return: 0 (check @tpm_rc) or a negative errno if nothing came back.
+ */
+noinline int tpm2_rm_send_flush(struct tpm_chip *chip, struct tpm_buf *buf,
+				size_t *len, u32 *tpm_rc)
+{
+	return tpm2_rm_send(chip, buf, len, tpm_rc);
+}
+
+ALLOW_ERROR_INJECTION(tpm2_rm_send_flush, ERRNO);
+
+/**
+ * tpm2_rm_blob_dup() - copy a saved context into a new blob
+ * @data:	the TPMS_CONTEXT
+ * @len:	its length
+ *
+ * Every context blob the RM keeps is allocated here.
+ *
+ * Return: the kmalloc'ed copy, or NULL.
+ */
+noinline u8 *tpm2_rm_blob_dup(const u8 *data, size_t len)
+{
+	return kmemdup(data, len, GFP_KERNEL);
+}
+
+ALLOW_ERROR_INJECTION(tpm2_rm_blob_dup, NULL);
+
 /* ContextSave @handle into a new kmalloc'ed blob; *tpm_rc as the TPM says. */
 static int tpm2_rm_context_save(struct tpm_chip *chip, u32 handle,
 				u8 **blob, u16 *blob_len, u32 *tpm_rc)
@@ -50,7 +125,7 @@ static int tpm2_rm_context_save(struct tpm_chip *chip, u32 handle,
 	if (rc)
 		return rc;
 	tpm_buf_append_u32(&buf, handle);
-	rc = tpm2_rm_send(chip, &buf, &len, tpm_rc);
+	rc = tpm2_rm_send_context_save(chip, &buf, &len, tpm_rc);
 	if (rc || *tpm_rc)
 		goto out_destroy;
 	chip->rm->stats.context_saves++;
@@ -58,8 +133,8 @@ static int tpm2_rm_context_save(struct tpm_chip *chip, u32 handle,
 		rc = -EFAULT;
 		goto out_destroy;
 	}
-	*blob = kmemdup(&buf.data[TPM_HEADER_SIZE], len - TPM_HEADER_SIZE,
-			GFP_KERNEL);
+	*blob = tpm2_rm_blob_dup(&buf.data[TPM_HEADER_SIZE],
+				 len - TPM_HEADER_SIZE);
 	if (!*blob)
 		rc = -ENOMEM;
 	*blob_len = len - TPM_HEADER_SIZE;
@@ -80,7 +155,7 @@ static int tpm2_rm_context_load(struct tpm_chip *chip, const u8 *blob,
 	if (rc)
 		return rc;
 	tpm_buf_append(&buf, blob, blob_len);
-	rc = tpm2_rm_send(chip, &buf, &len, tpm_rc);
+	rc = tpm2_rm_send_context_load(chip, &buf, &len, tpm_rc);
 	if (rc || *tpm_rc)
 		goto out_destroy;
 	chip->rm->stats.context_loads++;
@@ -111,7 +186,7 @@ int tpm2_rm_flush(struct tpm_chip *chip, u32 handle)
 	if (rc)
 		return rc;
 	tpm_buf_append_u32(&buf, handle);
-	rc = tpm2_rm_send(chip, &buf, &len, &tpm_rc);
+	rc = tpm2_rm_send_flush(chip, &buf, &len, &tpm_rc);
 	tpm_buf_destroy(&buf);
 	if (rc)
 		return rc;

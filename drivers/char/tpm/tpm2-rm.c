@@ -298,7 +298,7 @@ static int tpm2_rm_prepare_context_load(struct tpm2_rm_ctx *ctx)
 	if (!ent)
 		return -ENOMEM;
 	ctx->new_ent = ent;
-	ent->blob = kmemdup(&ctx->buf[off], ctx->len - off, GFP_KERNEL);
+	ent->blob = tpm2_rm_blob_dup(&ctx->buf[off], ctx->len - off);
 	if (!ent->blob)
 		return -ENOMEM;
 	ent->blob_len = ctx->len - off;
@@ -444,8 +444,8 @@ static void tpm2_rm_commit_save(struct tpm2_rm_ctx *ctx, size_t len)
 	}
 	if (ent->blob || len <= TPM_HEADER_SIZE)
 		return;
-	blob = kmemdup(&ctx->buf[TPM_HEADER_SIZE], len - TPM_HEADER_SIZE,
-		       GFP_KERNEL);
+	blob = tpm2_rm_blob_dup(&ctx->buf[TPM_HEADER_SIZE],
+				len - TPM_HEADER_SIZE);
 	if (!blob)
 		return;
 	ent->blob = blob;

@@ -21,6 +21,7 @@
 #include <linux/device.h>
 
 struct tpm_chip;
+struct tpm_buf;
 
 /* TPM 2.0 constants used by the RM and not defined in <linux/tpm.h>. */
 #define TPM2_RM_CC_HMAC_START		0x015B
@@ -266,6 +267,13 @@ bool tpm2_rm_evict_for_retry(struct tpm_chip *chip, u32 tpm_rc);
 int tpm2_rm_load(struct tpm_chip *chip, struct tpm2_rm_entity *ent,
 		 u32 *tpm_rc);
 int tpm2_rm_flush(struct tpm_chip *chip, u32 handle);
+int tpm2_rm_send_context_save(struct tpm_chip *chip, struct tpm_buf *buf,
+			      size_t *len, u32 *tpm_rc);
+int tpm2_rm_send_context_load(struct tpm_chip *chip, struct tpm_buf *buf,
+			      size_t *len, u32 *tpm_rc);
+int tpm2_rm_send_flush(struct tpm_chip *chip, struct tpm_buf *buf,
+		       size_t *len, u32 *tpm_rc);
+u8 *tpm2_rm_blob_dup(const u8 *data, size_t len);
 
 /* tpm2-rm.c: one command through the RM, hooks for the rest of the driver */
 ssize_t tpm2_rm_transmit(struct tpm_chip *chip, struct tpm2_rm_space *space,

@@ -63,6 +63,7 @@ struct tpm_buf;
 #define TPM2_RM_MAX_CAP_HANDLES		254
 #define TPM2_RM_MAX_RETRIES		3
 #define TPM2_RM_MAX_ORPHANS		16
+#define TPM2_RM_MAX_STALE		8
 
 /**
  * enum tpm2_rm_kind - what a handle table entry stands for
@@ -168,6 +169,8 @@ struct tpm2_rm_stats {
  * @orphans:		sessions saved by clients whose files are closed; any
  *			file may load them back
  * @clock:		RM commands run on this chip; entities' use times
+ * @stale:		handles the RM dropped but could not flush yet
+ * @nr_stale:		entries in @stale
  * @stats:		counters
  *
  * Locking: everything here is protected by the chip's tpm_mutex; the
@@ -186,6 +189,8 @@ struct tpm2_rm_chip {
 	bool props_known;
 	struct tpm2_rm_space orphans;
 	u64 clock;
+	u32 stale[TPM2_RM_MAX_STALE];
+	unsigned int nr_stale;
 	struct tpm2_rm_stats stats;
 };
 
@@ -267,6 +272,7 @@ bool tpm2_rm_evict_for_retry(struct tpm_chip *chip, u32 tpm_rc);
 int tpm2_rm_load(struct tpm_chip *chip, struct tpm2_rm_entity *ent,
 		 u32 *tpm_rc);
 int tpm2_rm_flush(struct tpm_chip *chip, u32 handle);
+void tpm2_rm_flush_stale(struct tpm_chip *chip);
 int tpm2_rm_send_context_save(struct tpm_chip *chip, struct tpm_buf *buf,
 			      size_t *len, u32 *tpm_rc);
 int tpm2_rm_send_context_load(struct tpm_chip *chip, struct tpm_buf *buf,

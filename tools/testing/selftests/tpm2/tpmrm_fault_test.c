@@ -376,6 +376,9 @@ TEST_F_TIMEOUT(fault, round_trip_fails, 600)
 
 	if (why)
 		SKIP(return, "%s", why);
+	TH_LOG("TPMRM_CONFIG=%s TPMRM_EXTENDED=%s: %d faults",
+	       getenv("TPMRM_CONFIG") ?: "-", getenv("TPMRM_EXTENDED") ?: "-",
+	       times);
 	for (i = 0; i < NR_SPACES; i++)
 		space_setup(_metadata, &self->sp[i]);
 	round_robin(_metadata, self->sp, &before);

@@ -12,7 +12,13 @@ CONFIG    ?= minimal
 TPM       ?= tis
 JOBS      ?= $(shell nproc)
 CMD       ?=
+# check-extended runs long tests: a guest may take up to two hours.
+ifneq ($(filter check-extended,$(MAKECMDGOALS)),)
+TIMEOUT   ?= 7200
+EXTENDED  := 1
+endif
 TIMEOUT   ?= 600
+EXTENDED  ?= 0
 
 ifeq ($(FLAVOUR),rm)
 SRC       := $(BUILD)/src-rm
@@ -45,17 +51,25 @@ KMAKE     := $(MAKE) -s -C $(SRC) O=$(OBJ) ARCH=x86_64 CC="ccache gcc" -j$(JOBS)
 BOOT      := $(HARNESS)/scripts/boot.sh
 BOOTENV   := BUILD=$(BUILD) KERNEL=$(KERNEL) INITRAMFS=$(INITRAMFS) \
 	     CONFIG=$(CONFIG) FLAVOUR=$(FLAVOUR) TIMEOUT=$(TIMEOUT) SRC_RM=$(BUILD)/src-rm \
-	     TESTS=$(TESTS) REPO=$(REPO)
+	     TESTS=$(TESTS) REPO=$(REPO) EXTENDED=$(EXTENDED)
+# The results folder of one boot: results-<tpm>, results-debug-<tpm>.
+results    = $(BUILD)/results-$(if $(filter debug,$(1)),debug-)$(2)
 
 .PHONY: help deps base assemble kernel selftests initramfs run check \
-	check-one kunit refresh clean distclean bench series series-check
+	check-one check-extended kunit refresh clean distclean bench series \
+	series-check
 .DEFAULT_GOAL := help
+# One boot at a time, one kernel build at a time (they share build/src-rm).
+.NOTPARALLEL:
 
 help:
 	@echo "make run        build, boot the patched kernel on swtpm, show the RM at work"
 	@echo "                (CMD='...' runs a command in the guest instead of the demo)"
 	@echo "make check      every test: KUnit, selftests on tpm-tis and tpm-crb, base"
-	@echo "                python tpm2 selftests; ends with 'N passed, N failed'"
+	@echo "                python tpm2 selftests, then all again on the debug kernel"
+	@echo "                (tpm-tis); ends with 'N passed, N failed, N skipped'"
+	@echo "make check-extended  the long tests too (TPMRM_EXTENDED=1 in the guest),"
+	@echo "                on the minimal and the debug kernel, tpm-tis"
 	@echo "make kernel     build the kernel only"
 	@echo "make bench      both flavours on swtpm: TPM commands, time, memory;"
 	@echo "                table on stdout, CSV and PNG in results/ (not a test)"
@@ -86,11 +100,14 @@ kernel: kernel-src
 
 # The C tests include uapi headers (<linux/tpmrm.h>): install the series'
 # headers into their own O= folder, as the selftests' top Makefile would.
+# qemu-harness/selftests.mk also builds every tpmrm_*_test.c not yet listed in
+# the selftests Makefile.
 selftests: assemble
 	@mkdir -p $(TESTS)
 	@$(MAKE) -s -C $(BUILD)/src-rm O=$(HEADERS) ARCH=x86_64 headers
 	@$(MAKE) -s -C $(BUILD)/src-rm/tools/testing/selftests/tpm2 OUTPUT=$(TESTS) \
-		KHDR_INCLUDES="-isystem $(HEADERS)/usr/include"
+		KHDR_INCLUDES="-isystem $(HEADERS)/usr/include" \
+		-f Makefile -f $(HARNESS)/selftests.mk harness-tests
 
 initramfs: deps
 	@$(HARNESS)/scripts/initramfs.sh $(HARNESS)/guest/init $(INITRAMFS)
@@ -98,15 +115,38 @@ initramfs: deps
 run: kernel selftests initramfs
 	@$(BOOTENV) TPM=$(TPM) $(BOOT) "$(if $(CMD),cmd,demo)" '$(subst ','\'',$(value CMD))'
 
-# One boot of the test job on one TPM interface; leaves $(BUILD)/results-<tpm>.
+# One boot of the test job on one TPM interface; leaves $(BUILD)/results-<tpm>
+# (results-debug-<tpm> with CONFIG=debug) and judges it.
 check-one: kernel selftests initramfs
-	@$(BOOTENV) TPM=$(TPM) $(BOOT) check ''
+	@$(BOOTENV) TPM=$(TPM) RESULTS=$(call results,$(CONFIG),$(TPM)) \
+		$(BOOT) check '' || true
+	@$(HARNESS)/scripts/verdict.sh $(call results,$(CONFIG),$(TPM))
 
-check: kernel selftests initramfs
-	@rm -rf $(BUILD)/results-tis $(BUILD)/results-crb
-	@$(BOOTENV) TPM=tis $(BOOT) check '' || true
-	@$(BOOTENV) TPM=crb $(BOOT) check '' || true
-	@$(HARNESS)/scripts/verdict.sh $(BUILD)/results-tis $(BUILD)/results-crb
+kernel-minimal kernel-debug: kernel-%:
+	@$(MAKE) --no-print-directory kernel CONFIG=$*
+.PHONY: kernel-minimal kernel-debug
+
+# One check boot of the $(1) kernel on TPM interface $(2).
+check_boot = $(BOOTENV) TPM=$(2) CONFIG=$(1) \
+	KERNEL=$(BUILD)/obj-$(FLAVOUR)-$(1)/arch/x86/boot/bzImage \
+	RESULTS=$(call results,$(1),$(2)) $(BOOT) check '' || true
+
+# The minimal kernel on tpm-tis and tpm-crb, the debug kernel on tpm-tis.
+check: kernel-minimal kernel-debug selftests initramfs
+	@rm -rf $(BUILD)/results-*
+	@$(call check_boot,minimal,tis)
+	@$(call check_boot,minimal,crb)
+	@$(call check_boot,debug,tis)
+	@$(HARNESS)/scripts/verdict.sh $(call results,minimal,tis) \
+		$(call results,minimal,crb) $(call results,debug,tis)
+
+# The long tests (TPMRM_EXTENDED=1): both kernels on tpm-tis.
+check-extended: kernel-minimal kernel-debug selftests initramfs
+	@rm -rf $(BUILD)/results-*
+	@$(call check_boot,minimal,tis)
+	@$(call check_boot,debug,tis)
+	@$(HARNESS)/scripts/verdict.sh $(call results,minimal,tis) \
+		$(call results,debug,tis)
 
 # The benchmark (qemu-harness/bench/): builds both flavours, boots each on a
 # fresh swtpm and reports; not part of check.  Without an rm kernel it

@@ -1,6 +1,9 @@
 # The test job, run in the guest as root.  Every unit's output goes to the
 # results port (/dev/ttyS1) between "### BEGIN name kind" and
 # "### END name exit-code" lines; the host (verdict.sh) judges them.
+# Tests see TPMRM_CONFIG (minimal or debug) and TPMRM_EXTENDED (1 for make
+# check-extended, else 0) in their environment, to size themselves.
+export TPMRM_CONFIG TPMRM_EXTENDED
 results=/dev/ttyS1
 out=/tmp/unit.out
 
@@ -26,7 +29,7 @@ done
 for t in "$TPMRM_TESTS"/tpmrm_*_test "$TPMRM_SRC"/tools/testing/selftests/tpm2/tpmrm_*_test.sh; do
 	[ -x "$t" ] || continue
 	(cd "$TPMRM_SRC/tools/testing/selftests/tpm2" &&
-	 unit "selftest/$(basename "$t")" tap 300 "$t")
+	 unit "selftest/$(basename "$t")" tap "${TPMRM_UNIT_TIMEOUT:-300}" "$t")
 done
 
 # The base tree's python tpm2 selftests.

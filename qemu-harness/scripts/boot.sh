@@ -5,13 +5,22 @@
 #   boot.sh check ''     the test job; results land in $BUILD/results-$TPM
 # SWTPM_LOG_COPY=file and RESULTS_COPY=file keep swtpm's log and the results
 # port's output (/dev/ttyS1) after the run folder is removed; APPEND adds to
-# the kernel command line.
+# the kernel command line.  RESULTS names the results folder (default
+# $BUILD/results-$TPM); EXTENDED=1 runs the long tests (TPMRM_EXTENDED=1 in
+# the guest), each unit then limited to UNIT_TIMEOUT seconds (default
+# TIMEOUT - 300, else 300).
 # Everything started here is stopped by PID on exit, failure or Ctrl-C.
 set -eu
 MODE=$1
 CMD=$2
 : "${BUILD:?}" "${KERNEL:?}" "${INITRAMFS:?}" "${TPM:?}" "${CONFIG:?}"
 : "${TIMEOUT:=600}" "${REPO:?}" "${SRC_RM:?}" "${TESTS:?}"
+: "${RESULTS:=$BUILD/results-$TPM}" "${EXTENDED:=0}"
+if [ "$EXTENDED" = 1 ]; then
+	: "${UNIT_TIMEOUT:=$((TIMEOUT > 600 ? TIMEOUT - 300 : 300))}"
+else
+	: "${UNIT_TIMEOUT:=300}"
+fi
 HARNESS=$REPO/qemu-harness
 
 mkdir -p "$BUILD/runs"
@@ -25,10 +34,10 @@ cleanup() {
 		kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 	done
 	if [ "$MODE" = check ]; then
-		rm -rf "$BUILD/results-$TPM"
-		mkdir -p "$BUILD/results-$TPM"
-		cp "$run"/results "$run"/console.log "$run"/status "$BUILD/results-$TPM/" 2>/dev/null
-		echo "${FLAVOUR:-rm}" > "$BUILD/results-$TPM/flavour"
+		rm -rf "$RESULTS"
+		mkdir -p "$RESULTS"
+		cp "$run"/results "$run"/console.log "$run"/status "$RESULTS/" 2>/dev/null
+		echo "${FLAVOUR:-rm}" > "$RESULTS/flavour"
 	fi
 	[ -z "${SWTPM_LOG_COPY:-}" ] || cp "$run/swtpm.log" "$SWTPM_LOG_COPY" || :
 	[ -z "${RESULTS_COPY:-}" ] || cp "$run/results" "$RESULTS_COPY" || :
@@ -55,6 +64,7 @@ done
 	echo "export TPMRM_REPO='$REPO' TPMRM_SRC='$SRC_RM' TPMRM_TESTS='$TESTS'"
 	echo "export TPMRM_TPM='$TPM' TPMRM_CONFIG='$CONFIG' TPMRM_RUN='$run'"
 	echo "export TPMRM_INJECT='${INJECT:-}'"
+	echo "export TPMRM_EXTENDED='$EXTENDED' TPMRM_UNIT_TIMEOUT='$UNIT_TIMEOUT'"
 	case "$MODE" in
 	demo)  echo ". '$HARNESS/guest/demo.sh'" ;;
 	check) echo ". '$HARNESS/guest/check.sh'" ;;
@@ -83,7 +93,7 @@ qemu=(qemu-system-x86_64 -machine q35 -accel "${ACCEL:-tcg}"
 	-device virtio-rng-pci)
 
 if [ "$MODE" = check ]; then
-	echo "boot: $TPM: running the test job (console: $BUILD/results-$TPM/console.log)"
+	echo "boot: $TPM $CONFIG: running the test job (console: $RESULTS/console.log)"
 	timeout --kill-after=10 "$TIMEOUT" "${qemu[@]}" \
 		-serial file:"$run/console.log" -serial file:"$run/results" </dev/null &
 	timeout_pid=$!
@@ -91,7 +101,7 @@ if [ "$MODE" = check ]; then
 	wait "$timeout_pid" || rc=$?
 	timeout_pid=
 	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
-		echo "boot: $TPM: timeout after ${TIMEOUT}s" >&2
+		echo "boot: $TPM $CONFIG: timeout after ${TIMEOUT}s" >&2
 		echo timeout > "$run/status"
 	else
 		echo "exit $rc" > "$run/status"

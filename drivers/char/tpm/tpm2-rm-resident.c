@@ -14,6 +14,7 @@
  * tpm_transmit_unmanaged(). Everything runs under the chip's tpm_mutex.
  */
 
+#include <linux/error-injection.h>
 #include <linux/kernel.h>
 #include <linux/slab.h>
 #include <linux/tpm.h>
@@ -38,7 +39,85 @@ static int tpm2_rm_send(struct tpm_chip *chip, struct tpm_buf *buf,
 	return 0;
 }
 
-/* ContextSave @handle into a new kmalloc'ed blob; *tpm_rc as the TPM says. */
+/*
+ * The RM's own round trips to the TPM, one function per command, so that
+ * fault injection (CONFIG_FAIL_FUNCTION) can fail each on its own.
+ */
+
+/**
+ * tpm2_rm_send_context_save() - send a ContextSave the RM built
+ * @chip:	the chip, ops held
+ * @buf:	the command; the response on success
+ * @len:	receives the response length
+ * @tpm_rc:	receives the response code
+ *
+ * Return: 0 (check @tpm_rc) or a negative errno if nothing came back.
+ */
+noinline int tpm2_rm_send_context_save(struct tpm_chip *chip,
+				       struct tpm_buf *buf, size_t *len,
+				       u32 *tpm_rc)
+{
+	return tpm2_rm_send(chip, buf, len, tpm_rc);
+}
+
+ALLOW_ERROR_INJECTION(tpm2_rm_send_context_save, ERRNO);
+
+/**
+ * tpm2_rm_send_context_load() - send a ContextLoad the RM built
+ * @chip:	the chip, ops held
+ * @buf:	the command; the response on success
+ * @len:	receives the response length
+ * @tpm_rc:	receives the response code
+ *
+ * Return: 0 (check @tpm_rc) or a negative errno if nothing came back.
+ */
+noinline int tpm2_rm_send_context_load(struct tpm_chip *chip,
+				       struct tpm_buf *buf, size_t *len,
+				       u32 *tpm_rc)
+{
+	return tpm2_rm_send(chip, buf, len, tpm_rc);
+}
+
+ALLOW_ERROR_INJECTION(tpm2_rm_send_context_load, ERRNO);
+
+/**
+ * tpm2_rm_send_flush() - send a FlushContext the RM built
+ * @chip:	the chip, ops held
+ * @buf:	the command; the response on success
+ * @len:	receives the response length
+ * @tpm_rc:	receives the response code
+ *
+ * Return: 0 (check @tpm_rc) or a negative errno if nothing came back.
+ */
+noinline int tpm2_rm_send_flush(struct tpm_chip *chip, struct tpm_buf *buf,
+				size_t *len, u32 *tpm_rc)
+{
+	return tpm2_rm_send(chip, buf, len, tpm_rc);
+}
+
+ALLOW_ERROR_INJECTION(tpm2_rm_send_flush, ERRNO);
+
+/**
+ * tpm2_rm_blob_dup() - copy a saved context into a new blob
+ * @data:	the TPMS_CONTEXT
+ * @len:	its length
+ *
+ * Every context blob the RM keeps is allocated here.
+ *
+ * Return: the kmalloc'ed copy, or NULL.
+ */
+noinline u8 *tpm2_rm_blob_dup(const u8 *data, size_t len)
+{
+	return kmemdup(data, len, GFP_KERNEL);
+}
+
+ALLOW_ERROR_INJECTION(tpm2_rm_blob_dup, NULL);
+
+/*
+ * ContextSave @handle into a new kmalloc'ed blob; *tpm_rc as the TPM says.
+ * Once the TPM saved the context, 0 is returned even if the blob could not
+ * be allocated: *blob is then NULL (a saved session has left its slot).
+ */
 static int tpm2_rm_context_save(struct tpm_chip *chip, u32 handle,
 				u8 **blob, u16 *blob_len, u32 *tpm_rc)
 {
@@ -50,7 +129,7 @@ static int tpm2_rm_context_save(struct tpm_chip *chip, u32 handle,
 	if (rc)
 		return rc;
 	tpm_buf_append_u32(&buf, handle);
-	rc = tpm2_rm_send(chip, &buf, &len, tpm_rc);
+	rc = tpm2_rm_send_context_save(chip, &buf, &len, tpm_rc);
 	if (rc || *tpm_rc)
 		goto out_destroy;
 	chip->rm->stats.context_saves++;
@@ -58,11 +137,9 @@ static int tpm2_rm_context_save(struct tpm_chip *chip, u32 handle,
 		rc = -EFAULT;
 		goto out_destroy;
 	}
-	*blob = kmemdup(&buf.data[TPM_HEADER_SIZE], len - TPM_HEADER_SIZE,
-			GFP_KERNEL);
-	if (!*blob)
-		rc = -ENOMEM;
-	*blob_len = len - TPM_HEADER_SIZE;
+	*blob = tpm2_rm_blob_dup(&buf.data[TPM_HEADER_SIZE],
+				 len - TPM_HEADER_SIZE);
+	*blob_len = *blob ? len - TPM_HEADER_SIZE : 0;
 out_destroy:
 	tpm_buf_destroy(&buf);
 	return rc;
@@ -80,7 +157,7 @@ static int tpm2_rm_context_load(struct tpm_chip *chip, const u8 *blob,
 	if (rc)
 		return rc;
 	tpm_buf_append(&buf, blob, blob_len);
-	rc = tpm2_rm_send(chip, &buf, &len, tpm_rc);
+	rc = tpm2_rm_send_context_load(chip, &buf, &len, tpm_rc);
 	if (rc || *tpm_rc)
 		goto out_destroy;
 	chip->rm->stats.context_loads++;
@@ -93,30 +170,82 @@ out_destroy:
 	return rc;
 }
 
-/**
- * tpm2_rm_flush() - FlushContext a TPM handle
- * @chip:	the chip, ops held
- * @handle:	real TPM handle
- *
- * Return: 0, a negative errno, or -EIO if the TPM refused.
+/*
+ * FlushContext @handle. Return: 0 once the TPM answered (*tpm_rc says how),
+ * or a negative errno if the command did not complete: the handle may then
+ * still be loaded.
  */
-int tpm2_rm_flush(struct tpm_chip *chip, u32 handle)
+static int tpm2_rm_flush_cmd(struct tpm_chip *chip, u32 handle, u32 *tpm_rc)
 {
 	struct tpm_buf buf;
 	size_t len;
-	u32 tpm_rc;
 	int rc;
 
 	rc = tpm_buf_init(&buf, TPM2_ST_NO_SESSIONS, TPM2_CC_FLUSH_CONTEXT);
 	if (rc)
 		return rc;
 	tpm_buf_append_u32(&buf, handle);
-	rc = tpm2_rm_send(chip, &buf, &len, &tpm_rc);
+	rc = tpm2_rm_send_flush(chip, &buf, &len, tpm_rc);
 	tpm_buf_destroy(&buf);
 	if (rc)
 		return rc;
 	chip->rm->stats.flushes++;
+	return 0;
+}
+
+/* Remember a handle the RM dropped but could not flush. */
+static void tpm2_rm_stale_add(struct tpm2_rm_chip *rm, u32 handle)
+{
+	if (rm->nr_stale >= TPM2_RM_MAX_STALE) {
+		pr_warn_ratelimited("tpm: resource manager forgets handle 0x%08x it could not flush\n",
+				    handle);
+		return;
+	}
+	rm->stale[rm->nr_stale++] = handle;
+}
+
+/**
+ * tpm2_rm_flush() - FlushContext a TPM handle the RM drops
+ * @chip:	the chip, ops held
+ * @handle:	real TPM handle
+ *
+ * If the command does not complete, the handle is kept for
+ * tpm2_rm_flush_stale() to flush later, so that no slot leaks.
+ *
+ * Return: 0, a negative errno, or -EIO if the TPM refused.
+ */
+int tpm2_rm_flush(struct tpm_chip *chip, u32 handle)
+{
+	u32 tpm_rc;
+	int rc;
+
+	rc = tpm2_rm_flush_cmd(chip, handle, &tpm_rc);
+	if (rc) {
+		tpm2_rm_stale_add(chip->rm, handle);
+		return rc;
+	}
 	return tpm_rc ? -EIO : 0;
+}
+
+/**
+ * tpm2_rm_flush_stale() - flush the handles earlier flushes failed to drop
+ * @chip:	the chip, ops held
+ *
+ * Called before anything else may use the TPM's slots (an RM command, a raw
+ * or kernel-internal command), so a handle is flushed before the TPM can
+ * hand it out again. A handle the TPM answers for, even with an error, is
+ * gone; one whose FlushContext fails again stays for the next call.
+ */
+void tpm2_rm_flush_stale(struct tpm_chip *chip)
+{
+	struct tpm2_rm_chip *rm = chip->rm;
+	unsigned int i, kept = 0;
+	u32 tpm_rc;
+
+	for (i = 0; i < rm->nr_stale; i++)
+		if (tpm2_rm_flush_cmd(chip, rm->stale[i], &tpm_rc))
+			rm->stale[kept++] = rm->stale[i];
+	rm->nr_stale = kept;
 }
 
 /**
@@ -245,8 +374,13 @@ struct tpm2_rm_entity *tpm2_rm_resident_victim(const struct tpm2_rm_chip *rm,
 }
 EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_resident_victim);
 
-/* ContextSave a resident entity into its blob, replacing any older blob. */
-static int tpm2_rm_save(struct tpm_chip *chip, struct tpm2_rm_entity *ent)
+/*
+ * ContextSave a resident entity into its blob, replacing any older blob.
+ * *@left is set if the entity left its slot although the blob could not be
+ * kept: a session the TPM saved, whose blob the RM failed to allocate.
+ */
+static int tpm2_rm_save(struct tpm_chip *chip, struct tpm2_rm_entity *ent,
+			bool *left)
 {
 	unsigned int tries = 0;
 	u8 *blob = NULL;
@@ -261,6 +395,10 @@ static int tpm2_rm_save(struct tpm_chip *chip, struct tpm2_rm_entity *ent)
 		 tpm2_rm_regap_for_retry(chip, tpm_rc));
 	if (!rc && tpm_rc)
 		rc = -EIO;
+	if (!rc && !blob) {
+		*left = ent->kind == TPM2_RM_SESSION;
+		rc = -ENOMEM;
+	}
 	if (rc) {
 		kfree(blob);
 		return rc;
@@ -273,6 +411,16 @@ static int tpm2_rm_save(struct tpm_chip *chip, struct tpm2_rm_entity *ent)
 	return 0;
 }
 
+/* @ent left its slot; @lost if its context is gone with it. */
+static void tpm2_rm_evicted(struct tpm_chip *chip, struct tpm2_rm_entity *ent,
+			    bool lost)
+{
+	if (lost)
+		ent->lost = true;
+	tpm2_rm_resident_del(chip->rm, ent);
+	chip->rm->stats.evictions++;
+}
+
 /**
  * tpm2_rm_evict() - move a resident entity out of its TPM slot
  * @chip:	the chip, ops held
@@ -280,24 +428,38 @@ static int tpm2_rm_save(struct tpm_chip *chip, struct tpm2_rm_entity *ent)
  * @force:	free the slot even if the context cannot be saved; the entity
  *		is then marked lost
  *
+ * A session the TPM saved but whose blob could not be kept is flushed and
+ * marked lost even without @force: it has left its slot either way. A
+ * FlushContext that does not complete leaves @ent resident, since the TPM
+ * may still hold it.
+ *
  * Return: 0 if the slot is free, a negative errno otherwise (@ent is then
  * still resident).
  */
 int tpm2_rm_evict(struct tpm_chip *chip, struct tpm2_rm_entity *ent,
 		  bool force)
 {
+	bool left = false;
+	u32 tpm_rc;
 	int rc = 0;
 
 	if (ent->kind == TPM2_RM_SESSION || !ent->blob)
-		rc = tpm2_rm_save(chip, ent);
+		rc = tpm2_rm_save(chip, ent, &left);
+	if (left) {
+		tpm2_rm_flush(chip, ent->vhandle);
+		tpm2_rm_evicted(chip, ent, true);
+		return 0;
+	}
 	if (rc && !force)
 		return rc;
-	if (rc)
-		ent->lost = true;
-	if (ent->kind != TPM2_RM_SESSION || rc)
-		tpm2_rm_flush(chip, ent->phandle);
-	tpm2_rm_resident_del(chip->rm, ent);
-	chip->rm->stats.evictions++;
+	if (ent->kind != TPM2_RM_SESSION || rc) {
+		/* A TPM error means the handle is not loaded: the slot is free. */
+		int flush_rc = tpm2_rm_flush_cmd(chip, ent->phandle, &tpm_rc);
+
+		if (flush_rc)
+			return flush_rc;
+	}
+	tpm2_rm_evicted(chip, ent, rc != 0);
 	return 0;
 }
 

@@ -463,6 +463,8 @@ struct fake_tpm {
 	u32 last_handle;
 	u64 seq;
 	unsigned int gap_saves;
+	u32 fail_cc;		/* fail sends of this command ... */
+	unsigned int fail_times;	/* ... this many times, with -EIO */
 };
 
 static struct fake_tpm *fake;
@@ -527,6 +529,10 @@ static size_t fake_answer(const u8 *cmd, size_t len, u8 *rsp)
 
 static int fake_send(struct tpm_chip *chip, u8 *buf, size_t len)
 {
+	if (fake->fail_times && get_unaligned_be32(&buf[6]) == fake->fail_cc) {
+		fake->fail_times--;
+		return -EIO;
+	}
 	fake->nr_sent++;
 	fake->last_cc = get_unaligned_be32(&buf[6]);
 	fake->last_handle = len >= 14 ? get_unaligned_be32(&buf[10]) : 0;
@@ -775,6 +781,99 @@ static void tpm2_rm_test_flush(struct kunit *test)
 				  NULL, 0, NULL), 0xB018Bu);
 }
 
+/* A failed ContextLoad is an errno for the client; the blob survives. */
+static void tpm2_rm_test_failed_load(struct kunit *test)
+{
+	struct fake_env *env = test->priv;
+	struct tpm2_rm_entity *ent;
+	u32 k[4];
+	size_t len;
+	unsigned int i;
+
+	for (i = 0; i < 4; i++)
+		k[i] = create_primary(test, &env->s1);
+	ent = tpm2_rm_table_find(&env->s1, k[0]);
+	KUNIT_ASSERT_NOT_NULL(test, ent);
+	KUNIT_EXPECT_FALSE(test, ent->resident);
+	fake->fail_cc = TPM2_CC_CONTEXT_LOAD;
+	fake->fail_times = 1;
+	len = build_cmd(env->buf, TPM2_ST_NO_SESSIONS, CC_SIGN, &k[0], 1,
+			NULL, NULL, 0, 4);
+	KUNIT_EXPECT_EQ(test, tpm2_rm_transmit(env->chip, &env->s1, env->buf,
+					       TPM_BUFSIZE, len),
+			(ssize_t)-EIO);
+	KUNIT_EXPECT_FALSE(test, ent->resident);
+	KUNIT_EXPECT_NOT_NULL(test, ent->blob);
+	KUNIT_EXPECT_FALSE(test, ent->pinned);
+	KUNIT_EXPECT_EQ(test, run(test, &env->s1, CC_SIGN, &k[0], 1, NULL,
+				  NULL, 0, NULL), 0u);
+	KUNIT_EXPECT_TRUE(test, ent->resident);
+	KUNIT_EXPECT_EQ(test, env->chip->rm->nr_objects, 3u);
+}
+
+/* A failed ContextSave leaves the session resident and usable. */
+static void tpm2_rm_test_failed_save(struct kunit *test)
+{
+	struct fake_env *env = test->priv;
+	struct tpm2_rm_entity *ent;
+	u32 sess[4];
+	unsigned int i;
+
+	for (i = 0; i < 3; i++)
+		sess[i] = start_session(test, &env->s1);
+	fake->fail_cc = TPM2_CC_CONTEXT_SAVE;
+	fake->fail_times = 1;
+	sess[3] = start_session(test, &env->s1);
+	for (i = 0; i < 4; i++) {
+		ent = tpm2_rm_table_find(&env->s1, sess[i]);
+		KUNIT_ASSERT_NOT_NULL(test, ent);
+		KUNIT_EXPECT_TRUE(test, ent->resident);
+		KUNIT_EXPECT_FALSE(test, ent->lost);
+	}
+	KUNIT_EXPECT_EQ(test, env->chip->rm->nr_sessions, 4u);
+	KUNIT_EXPECT_EQ(test, env->chip->rm->stats.context_saves, 0ul);
+}
+
+/*
+ * A FlushContext that fails while evicting keeps the object resident (the
+ * TPM may still hold it); one that fails while a space closes is retried
+ * before the next command, so no slot leaks.
+ */
+static void tpm2_rm_test_failed_flush(struct kunit *test)
+{
+	struct fake_env *env = test->priv;
+	struct tpm2_rm_chip *rm = env->chip->rm;
+	struct tpm2_rm_entity *ent;
+	u32 k[4];
+	unsigned int i;
+
+	for (i = 0; i < 3; i++)
+		k[i] = create_primary(test, &env->s1);
+	ent = tpm2_rm_table_find(&env->s1, k[0]);
+	KUNIT_ASSERT_NOT_NULL(test, ent);
+	fake->fail_cc = TPM2_CC_FLUSH_CONTEXT;
+	fake->fail_times = 1;
+	k[3] = create_primary(test, &env->s1);
+	KUNIT_EXPECT_TRUE(test, ent->resident);
+	KUNIT_EXPECT_NOT_NULL(test, ent->blob);
+	KUNIT_EXPECT_EQ(test, rm->nr_objects, 4u);
+	KUNIT_EXPECT_EQ(test, rm->stats.evictions, 0ul);
+
+	/* s2 closes with its key resident and both flushes failing */
+	create_primary(test, &env->s2);
+	fake->fail_times = 2;
+	tpm2_rm_space_del(env->chip, &env->s2, true);
+	KUNIT_EXPECT_EQ(test, rm->nr_stale, 1u);
+	i = rm->stats.flushes;
+	KUNIT_EXPECT_EQ(test, run(test, &env->s1, TPM2_CC_GET_RANDOM, NULL, 0,
+				  NULL, NULL, 0, NULL), 0u);
+	KUNIT_EXPECT_EQ(test, rm->nr_stale, 1u);
+	KUNIT_EXPECT_EQ(test, run(test, &env->s1, TPM2_CC_GET_RANDOM, NULL, 0,
+				  NULL, NULL, 0, NULL), 0u);
+	KUNIT_EXPECT_EQ(test, rm->nr_stale, 0u);
+	KUNIT_EXPECT_EQ(test, rm->stats.flushes, (unsigned long)i + 1);
+}
+
 static void tpm2_rm_test_limits(struct kunit *test)
 {
 	struct fake_env *env = test->priv;
@@ -972,6 +1071,9 @@ static struct kunit_case tpm2_rm_transport_cases[] = {
 	KUNIT_CASE(tpm2_rm_test_limits),
 	KUNIT_CASE(tpm2_rm_test_regap),
 	KUNIT_CASE(tpm2_rm_test_handle_reuse),
+	KUNIT_CASE(tpm2_rm_test_failed_load),
+	KUNIT_CASE(tpm2_rm_test_failed_save),
+	KUNIT_CASE(tpm2_rm_test_failed_flush),
 	{}
 };
 

@@ -326,7 +326,7 @@ static int tpm2_rm_prepare_context_load(struct tpm2_rm_ctx *ctx)
 	if (!ent)
 		return -ENOMEM;
 	ctx->new_ent = ent;
-	ent->blob = kmemdup(&ctx->buf[off], ctx->len - off, GFP_KERNEL);
+	ent->blob = tpm2_rm_blob_dup(&ctx->buf[off], ctx->len - off);
 	if (!ent->blob)
 		return -ENOMEM;
 	ent->blob_len = ctx->len - off;
@@ -513,8 +513,8 @@ static void tpm2_rm_commit_save(struct tpm2_rm_ctx *ctx, size_t len)
 	}
 	if (ent->blob || len <= TPM_HEADER_SIZE)
 		return;
-	blob = kmemdup(&ctx->buf[TPM_HEADER_SIZE], len - TPM_HEADER_SIZE,
-		       GFP_KERNEL);
+	blob = tpm2_rm_blob_dup(&ctx->buf[TPM_HEADER_SIZE],
+				len - TPM_HEADER_SIZE);
 	if (!blob)
 		return;
 	ent->blob = blob;
@@ -632,6 +632,7 @@ ssize_t tpm2_rm_transmit(struct tpm_chip *chip, struct tpm2_rm_space *space,
 	if (len < TPM_HEADER_SIZE || bufsiz < TPM_HEADER_SIZE + 9)
 		return -EINVAL;
 	tpm2_rm_read_props(chip);
+	tpm2_rm_flush_stale(chip);
 	chip->rm->clock++;
 	cc = get_unaligned_be32(&buf[6]);
 	if (cc == TPM2_RM_CC_SET_LOCALITY ||
@@ -736,8 +737,10 @@ static void tpm2_rm_evict_unpinned(struct tpm_chip *chip, bool sessions)
  */
 void tpm2_rm_evict_all(struct tpm_chip *chip)
 {
-	if (chip->rm)
-		tpm2_rm_evict_unpinned(chip, true);
+	if (!chip->rm)
+		return;
+	tpm2_rm_flush_stale(chip);
+	tpm2_rm_evict_unpinned(chip, true);
 }
 EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_evict_all);
 
@@ -782,10 +785,13 @@ void tpm2_rm_before_kernel_cmd(struct tpm_chip *chip, const u8 *buf,
 	u32 attrs = 0, cc, size;
 	bool sessions;
 
-	if (!chip->rm || list_empty(&chip->rm->lru) || len < TPM_HEADER_SIZE)
+	if (!chip->rm || len < TPM_HEADER_SIZE)
 		return;
 	cc = get_unaligned_be32(&buf[6]);
 	if (tpm2_rm_cmd_needs_no_slot(cc))
+		return;
+	tpm2_rm_flush_stale(chip);
+	if (list_empty(&chip->rm->lru))
 		return;
 	sessions = cc == TPM2_RM_CC_START_AUTH_SESSION ||
 		   cc == TPM2_CC_CONTEXT_LOAD;

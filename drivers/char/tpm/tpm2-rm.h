@@ -23,6 +23,7 @@
 #include <linux/uidgid.h>
 
 struct tpm_chip;
+struct tpm_buf;
 
 /* TPM 2.0 constants used by the RM and not defined in <linux/tpm.h>. */
 #define TPM2_RM_CC_HMAC_START		0x015B
@@ -79,6 +80,7 @@ struct tpm_chip;
 #define TPM2_RM_MAX_CAP_HANDLES		254
 #define TPM2_RM_MAX_RETRIES		3
 #define TPM2_RM_MAX_ORPHANS		16
+#define TPM2_RM_MAX_STALE		8
 
 /**
  * enum tpm2_rm_kind - what a handle table entry stands for
@@ -280,6 +282,8 @@ struct tpm2_rm_stats {
  * @orphans:		sessions saved by clients whose files are closed; any
  *			file may load them back
  * @clock:		RM commands run on this chip; entities' use times
+ * @stale:		handles the RM dropped but could not flush yet
+ * @nr_stale:		entries in @stale
  * @stats:		counters
  * @total:		objects and sessions held by all spaces, orphans included
  * @quota:		limits, see &struct tpm2_rm_quota
@@ -311,6 +315,8 @@ struct tpm2_rm_chip {
 	struct list_head saved;
 	struct tpm2_rm_space orphans;
 	u64 clock;
+	u32 stale[TPM2_RM_MAX_STALE];
+	unsigned int nr_stale;
 	struct tpm2_rm_stats stats;
 	struct tpm2_rm_usage total;
 	struct tpm2_rm_quota quota;
@@ -422,6 +428,14 @@ bool tpm2_rm_cc_flushes_objects(u32 cc);
 u32 tpm2_rm_policy_check(unsigned long deny, u32 cc, bool rhandle);
 const char *tpm2_rm_class_name(unsigned int class);
 int tpm2_rm_deny_parse(const char *buf, unsigned long *deny);
+void tpm2_rm_flush_stale(struct tpm_chip *chip);
+int tpm2_rm_send_context_save(struct tpm_chip *chip, struct tpm_buf *buf,
+			      size_t *len, u32 *tpm_rc);
+int tpm2_rm_send_context_load(struct tpm_chip *chip, struct tpm_buf *buf,
+			      size_t *len, u32 *tpm_rc);
+int tpm2_rm_send_flush(struct tpm_chip *chip, struct tpm_buf *buf,
+		       size_t *len, u32 *tpm_rc);
+u8 *tpm2_rm_blob_dup(const u8 *data, size_t len);
 
 /* tpm2-rm.c: one command through the RM, hooks for the rest of the driver */
 ssize_t tpm2_rm_transmit(struct tpm_chip *chip, struct tpm2_rm_space *space,

@@ -137,8 +137,10 @@ check: kernel-minimal kernel-debug selftests initramfs
 	@$(call check_boot,minimal,tis)
 	@$(call check_boot,minimal,crb)
 	@$(call check_boot,debug,tis)
+	@$(MAKE) --no-print-directory series-check >/dev/null 2>&1 || true
 	@$(HARNESS)/scripts/verdict.sh $(call results,minimal,tis) \
-		$(call results,minimal,crb) $(call results,debug,tis)
+		$(call results,minimal,crb) $(call results,debug,tis) \
+		$(BUILD)/results-series/tap
 
 # The long tests (TPMRM_EXTENDED=1): both kernels on tpm-tis.
 check-extended: kernel-minimal kernel-debug selftests initramfs

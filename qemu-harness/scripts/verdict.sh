@@ -51,8 +51,27 @@ judge_dir() {
 	fi
 }
 
+# A plain TAP file (make series-check): count its ok / not ok lines.
+judge_tap() {
+	local file=$1 p f
+	if [ ! -s "$file" ]; then
+		echo "not ok - $file: no results"
+		fail=$((fail + 1))
+		return
+	fi
+	grep -E '^(not )?ok ' "$file" | sed 's/^\(not \)\{0,1\}ok [0-9]* /&series: /'
+	p=$(grep -c '^ok ' "$file" || true)
+	f=$(grep -c '^not ok ' "$file" || true)
+	grep -A 20 '^not ok ' "$file" | grep '^#' | head -n 40 || true
+	pass=$((pass + p)) fail=$((fail + f))
+}
+
 for d in "$@"; do
-	judge_dir "$d"
+	if [ -f "$d" ]; then
+		judge_tap "$d"
+	else
+		judge_dir "$d"
+	fi
 done
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" = 0 ]

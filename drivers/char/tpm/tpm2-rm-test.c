@@ -461,10 +461,10 @@ struct fake_tpm {
 	unsigned int nr_sent;
 	u32 last_cc;
 	u32 last_handle;
-	u64 seq;
-	unsigned int gap_saves;
 	u32 fail_cc;		/* fail sends of this command ... */
 	unsigned int fail_times;	/* ... this many times, with -EIO */
+	u64 seq;
+	unsigned int gap_saves;
 };
 
 static struct fake_tpm *fake;
@@ -1139,31 +1139,6 @@ static const struct quota_case quota_cases[] = {
 };
 
 static void quota_case_desc(const struct quota_case *c, char *desc)
-/* ---- localities ---- */
-
-struct locality_case {
-	const char *desc;
-	u8 mask;
-	u32 locality;
-	bool selectable;
-	int err;
-};
-
-static const struct locality_case locality_cases[] = {
-	{ "0 with the default mask", 0x01, 0, true, 0 },
-	{ "0 on a driver that cannot select", 0x01, 0, false, 0 },
-	{ "2 outside the default mask", 0x01, 2, true, -EPERM },
-	{ "2 in the mask", 0x05, 2, true, 0 },
-	{ "2 in the mask, driver cannot select", 0x05, 2, false, -EOPNOTSUPP },
-	{ "mask is checked before the driver", 0x01, 1, false, -EPERM },
-	{ "3 outside 0x17", 0x17, 3, true, -EPERM },
-	{ "4 in the full mask", 0x1f, 4, true, 0 },
-	{ "5 is above the maximum", 0x1f, 5, true, -EINVAL },
-	{ "256 does not wrap to 0", 0x1f, 256, true, -EINVAL },
-	{ "U32_MAX", 0x1f, U32_MAX, true, -EINVAL },
-};
-
-static void locality_case_desc(const struct locality_case *c, char *desc)
 {
 	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
 }
@@ -1225,39 +1200,6 @@ static const struct policy_case policy_cases[] = {
 };
 
 static void policy_case_desc(const struct policy_case *c, char *desc)
-KUNIT_ARRAY_PARAM(locality, locality_cases, locality_case_desc);
-
-static void tpm2_rm_test_locality_check(struct kunit *test)
-{
-	const struct locality_case *c = test->param_value;
-
-	KUNIT_EXPECT_EQ(test, tpm2_rm_locality_check(c->mask, c->locality,
-						     c->selectable), c->err);
-}
-
-struct mask_case {
-	const char *desc;
-	const char *text;
-	int err;
-	u8 mask;
-};
-
-static const struct mask_case mask_cases[] = {
-	{ "default", "0x1", 0, 0x01 },
-	{ "hex with newline", "0x5\n", 0, 0x05 },
-	{ "decimal", "31", 0, 0x1f },
-	{ "all five", "0x1f", 0, 0x1f },
-	{ "without locality 0", "0x4", -EINVAL },
-	{ "empty mask", "0", -EINVAL },
-	{ "locality 5 alone", "0x20", -EINVAL },
-	{ "locality 5 with 0", "0x21", -EINVAL },
-	{ "wider than a byte", "0x101", -EINVAL },
-	{ "negative", "-1", -EINVAL },
-	{ "blank", "", -EINVAL },
-	{ "word", "one", -EINVAL },
-};
-
-static void mask_case_desc(const struct mask_case *c, char *desc)
 {
 	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
 }
@@ -1452,6 +1394,8 @@ static struct kunit_suite tpm2_rm_quota_suite = {
 	.init = fake_init,
 	.exit = fake_exit,
 	.test_cases = tpm2_rm_quota_cases,
+};
+
 /* ---- context gap and TPM reset: pure choices ---- */
 
 struct oldest_case {
@@ -1669,6 +1613,74 @@ static struct kunit_case tpm2_rm_gap_cases[] = {
 static struct kunit_suite tpm2_rm_gap_suite = {
 	.name = "tpm2_rm_gap_test",
 	.test_cases = tpm2_rm_gap_cases,
+};
+
+/* ---- localities ---- */
+
+struct locality_case {
+	const char *desc;
+	u8 mask;
+	u32 locality;
+	bool selectable;
+	int err;
+};
+
+static const struct locality_case locality_cases[] = {
+	{ "0 with the default mask", 0x01, 0, true, 0 },
+	{ "0 on a driver that cannot select", 0x01, 0, false, 0 },
+	{ "2 outside the default mask", 0x01, 2, true, -EPERM },
+	{ "2 in the mask", 0x05, 2, true, 0 },
+	{ "2 in the mask, driver cannot select", 0x05, 2, false, -EOPNOTSUPP },
+	{ "mask is checked before the driver", 0x01, 1, false, -EPERM },
+	{ "3 outside 0x17", 0x17, 3, true, -EPERM },
+	{ "4 in the full mask", 0x1f, 4, true, 0 },
+	{ "5 is above the maximum", 0x1f, 5, true, -EINVAL },
+	{ "256 does not wrap to 0", 0x1f, 256, true, -EINVAL },
+	{ "U32_MAX", 0x1f, U32_MAX, true, -EINVAL },
+};
+
+static void locality_case_desc(const struct locality_case *c, char *desc)
+{
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(locality, locality_cases, locality_case_desc);
+
+static void tpm2_rm_test_locality_check(struct kunit *test)
+{
+	const struct locality_case *c = test->param_value;
+
+	KUNIT_EXPECT_EQ(test, tpm2_rm_locality_check(c->mask, c->locality,
+						     c->selectable), c->err);
+}
+
+struct mask_case {
+	const char *desc;
+	const char *text;
+	int err;
+	u8 mask;
+};
+
+static const struct mask_case mask_cases[] = {
+	{ "default", "0x1", 0, 0x01 },
+	{ "hex with newline", "0x5\n", 0, 0x05 },
+	{ "decimal", "31", 0, 0x1f },
+	{ "all five", "0x1f", 0, 0x1f },
+	{ "without locality 0", "0x4", -EINVAL },
+	{ "empty mask", "0", -EINVAL },
+	{ "locality 5 alone", "0x20", -EINVAL },
+	{ "locality 5 with 0", "0x21", -EINVAL },
+	{ "wider than a byte", "0x101", -EINVAL },
+	{ "negative", "-1", -EINVAL },
+	{ "blank", "", -EINVAL },
+	{ "word", "one", -EINVAL },
+};
+
+static void mask_case_desc(const struct mask_case *c, char *desc)
+{
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
 KUNIT_ARRAY_PARAM(mask, mask_cases, mask_case_desc);
 
 static void tpm2_rm_test_mask_parse(struct kunit *test)

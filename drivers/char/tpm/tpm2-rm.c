@@ -831,6 +831,8 @@ void tpm2_rm_after_transmit(struct tpm_chip *chip, const u8 *cmd,
 				 TPM2_RM_SU_CLEAR);
 }
 EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_after_transmit);
+
+/**
  * tpm2_rm_locality_check() - may a space's commands run at a locality
  * @mask:	the chip's locality mask, bit n for locality n
  * @locality:	the locality asked for

@@ -1858,6 +1858,8 @@ static void tpm2_rm_test_vendor_set_locality(struct kunit *test)
 
 	env->chip->cc_attrs_tbl = (u32 *)attrs;
 	env->chip->nr_commands = ARRAY_SIZE(attrs);
+	/* root allows vendor codes; SetLocality stays refused all the same */
+	env->chip->rm->deny = 0;
 	KUNIT_EXPECT_EQ(test, run(test, &env->s1, TPM2_RM_CC_SET_LOCALITY,
 				  NULL, 0, NULL, NULL, 0, NULL),
 			RM(TPM2_RC_COMMAND_CODE));

@@ -126,8 +126,10 @@ kernel-minimal kernel-debug: kernel-%:
 	@$(MAKE) --no-print-directory kernel CONFIG=$*
 .PHONY: kernel-minimal kernel-debug
 
-# One check boot of the $(1) kernel on TPM interface $(2).
-check_boot = $(BOOTENV) TPM=$(2) CONFIG=$(1) \
+# One check boot of the $(1) kernel on TPM interface $(2).  The debug kernel
+# on TCG runs the same tests several times slower: give it more time.
+debug_time = $(if $(filter debug,$(1)),$(if $(filter 1,$(EXTENDED)),,TIMEOUT=1800 UNIT_TIMEOUT=900))
+check_boot = $(BOOTENV) $(call debug_time,$(1)) TPM=$(2) CONFIG=$(1) \
 	KERNEL=$(BUILD)/obj-$(FLAVOUR)-$(1)/arch/x86/boot/bzImage \
 	RESULTS=$(call results,$(1),$(2)) $(BOOT) check '' || true
 

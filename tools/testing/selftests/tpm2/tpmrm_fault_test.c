@@ -330,7 +330,7 @@ static const char *not_injectable(const char *fn)
 	 * must stay clean, so only make check-extended injects.
 	 */
 	if (!extended())
-		return "fault injection runs with TPMRM_EXTENDED=1 only (6.1 lockdep report in fail_function)";
+		return "injection only with TPMRM_EXTENDED=1 (6.1 fail_function lockdep report)";
 	rc = ff_write("inject", fn);
 	if (rc) {
 		snprintf(why, sizeof(why),

@@ -288,10 +288,10 @@ TEST_F_TIMEOUT(matrix, every_command, 280)
 	if (counters)
 		ASSERT_EQ(0, tpm2_rm_counter("rm_answered", &after));
 	let_through = st.n[ISO_TPM_ERROR] + st.n[ISO_TPM_OK];
-	TH_LOG("%d command codes, %lu attempts: %lu refused by the RM, %lu EINVAL, %lu with the exact code",
+	TH_LOG("%d codes, %lu attempts: %lu RM refusals, %lu EINVAL, %lu exact",
 	       self->nr_cca, st.attempts, st.n[ISO_RM], st.n[ISO_EINVAL],
 	       st.exact);
-	TH_LOG("%lu other RM errors, %lu reached the TPM (%lu ran), %lu other errno; victim broken after %lu codes",
+	TH_LOG("%lu other RM errors, %lu to the TPM (%lu ran), %lu errno, broken after %lu",
 	       st.n[ISO_RM_OTHER], let_through, st.n[ISO_TPM_OK],
 	       st.n[ISO_ERRNO], broken);
 	EXPECT_EQ(0, broken);

@@ -90,6 +90,17 @@ static int da_lock_reset(int fd)
 	return run_admin(fd, CC_DA_LOCK_RESET, TPM2_RH_LOCKOUT, NULL, 0);
 }
 
+/*
+ * The TPM's own answer to DictionaryAttackLockReset: success, or
+ * TPM_RC_LOCKOUT (0x921) when earlier tests (the fuzzer sends bad lockout
+ * authorizations) left the lockout hierarchy locked. Either way the
+ * command reached the TPM, which is what an allowed class means here.
+ */
+static int da_reached_tpm(int rc)
+{
+	return rc == 0 || rc == 0x921;
+}
+
 /* HierarchyChangeAuth(owner) to the empty auth it already has. */
 static int owner_auth_unchanged(int fd)
 {
@@ -171,7 +182,7 @@ TEST_F(policy, deny_da_and_allow_again)
 	if (self->skip)	/* the harness runs tests whose setup skipped */
 		SKIP(return, "%s", self->skip);
 
-	ASSERT_EQ(0, da_lock_reset(self->fd));
+	ASSERT_TRUE(da_reached_tpm(da_lock_reset(self->fd)));
 	ASSERT_EQ(0, deny_write("+da"));
 	ASSERT_EQ(0, deny_read(state, sizeof(state)));
 	TH_LOG("deny after +da: \"%s\"", state);
@@ -186,7 +197,7 @@ TEST_F(policy, deny_da_and_allow_again)
 	ASSERT_EQ(0, deny_write("-da"));
 	ASSERT_EQ(0, deny_read(state, sizeof(state)));
 	EXPECT_FALSE(has_word(state, "da"));
-	EXPECT_EQ(0, da_lock_reset(self->fd));
+	EXPECT_TRUE(da_reached_tpm(da_lock_reset(self->fd)));
 }
 
 TEST_F(policy, deny_hierarchy_and_reset)
@@ -203,7 +214,7 @@ TEST_F(policy, deny_hierarchy_and_reset)
 	before = rm_answered();
 	EXPECT_EQ(RC_DENIED, owner_auth_unchanged(self->fd));
 	EXPECT_EQ(before + 1, rm_answered());
-	EXPECT_EQ(0, da_lock_reset(self->fd));
+	EXPECT_TRUE(da_reached_tpm(da_lock_reset(self->fd)));
 
 	ASSERT_EQ(0, deny_write("default"));
 	ASSERT_EQ(0, deny_read(state, sizeof(state)));

@@ -39,7 +39,6 @@ FIXTURE(reset) {
 	pid_t swtpm;
 };
 
-
 static int have_prog(const char *name)
 {
 	char cmd[128];

@@ -55,7 +55,7 @@ static int power_state_has(const char *mode)
 	if (!fgets(buf, sizeof(buf), f))
 		buf[0] = '\0';
 	fclose(f);
-	return strstr(buf, mode) != NULL;
+	return !!strstr(buf, mode);
 }
 
 static int raw_command(void)
@@ -89,7 +89,9 @@ FIXTURE_SETUP(suspend)
 	const char *ext = getenv("TPMRM_EXTENDED");
 
 	self->ready = 0;
-	self->a = self->b = self->c = -1;
+	self->a = -1;
+	self->b = -1;
+	self->c = -1;
 	if (getuid())
 		SKIP(return, "needs root");
 	if (!power_state_has(variant->mode))

@@ -13,7 +13,9 @@
 # assigns to it.  A map entry PATH@REV takes the file as it was at REV in
 # this repository (a feature added to a file later in the series); the last
 # entry of a file must be the current one, and every file of ours must be in
-# the map, so the series always ends at this tree.
+# the map, so the series always ends at this tree.  An entry -PATH deletes an
+# upstream file in that commit (the old resource manager's files: the repo
+# keeps no copy of them, the series in BUILD/series shows the deletion).
 set -eu
 MODE=$1
 REPO=$(realpath "$2")
@@ -106,7 +108,10 @@ write_series() {
 		git -C "$tree" am -q --committer-date-is-author-date "$p" ||
 			die "$(basename "$p") does not apply"
 		for e in $(map_entries "$(slug_of "$p")"); do
-			place_file "$tree" "$e"
+			case $e in
+			-*) git -C "$tree" rm -q "${e#-}" ;;
+			*) place_file "$tree" "$e" ;;
+			esac
 		done
 		git -C "$tree" diff --cached --quiet ||
 			git -C "$tree" commit -q --amend --no-edit
@@ -175,7 +180,9 @@ check_checkpatch() {
 	local tree=$1 p out rc type msgs
 	for p in "$OUT"/[0-9]*.patch; do
 		case $p in *0000-cover-letter.patch) continue ;; esac
-		out=$( (cd "$tree" && scripts/checkpatch.pl --strict --show-types \
+		# Debian's python3 has ply, for checkpatch's SPDX check.
+		out=$( (cd "$tree" && PATH=/usr/bin:$PATH \
+			scripts/checkpatch.pl --strict --show-types \
 			--terse "$p") 2>&1 || true)
 		rc=0
 		msgs=$(echo "$out" | grep -E ': (ERROR|WARNING|CHECK):' || true)

@@ -59,7 +59,7 @@ judge_tap() {
 		fail=$((fail + 1))
 		return
 	fi
-	grep -E '^(not )?ok ' "$file" | sed 's/^\(not \)\{0,1\}ok [0-9]* /&series: /'
+	grep -E '^(not )?ok ' "$file" | sed -E 's/^(not )?ok [0-9]+ - /\1ok - series: /'
 	p=$(grep -c '^ok ' "$file" || true)
 	f=$(grep -c '^not ok ' "$file" || true)
 	grep -A 20 '^not ok ' "$file" | grep '^#' | head -n 40 || true

@@ -51,7 +51,7 @@ KMAKE     := $(MAKE) -s -C $(SRC) O=$(OBJ) ARCH=x86_64 CC="ccache gcc" -j$(JOBS)
 BOOT      := $(HARNESS)/scripts/boot.sh
 BOOTENV   := BUILD=$(BUILD) KERNEL=$(KERNEL) INITRAMFS=$(INITRAMFS) \
 	     CONFIG=$(CONFIG) FLAVOUR=$(FLAVOUR) TIMEOUT=$(TIMEOUT) SRC_RM=$(BUILD)/src-rm \
-	     TESTS=$(TESTS) REPO=$(REPO) EXTENDED=$(EXTENDED)
+	     TESTS=$(TESTS) REPO=$(REPO) EXTENDED=$(EXTENDED) ONLY='$(ONLY)'
 # The results folder of one boot: results-<tpm>, results-debug-<tpm>.
 results    = $(BUILD)/results-$(if $(filter debug,$(1)),debug-)$(2)
 
@@ -77,6 +77,8 @@ help:
 	@echo "make series     git format-patch series + cover letter in build/series"
 	@echo "make series-check  git am, build each commit, checkpatch, sparse,"
 	@echo "                kernel-doc, get_maintainer (also run by make check)"
+	@echo "make check-one  one boot of the test job (TPM=, CONFIG=, EXTENDED=1,"
+	@echo "                ONLY='tpmrm_fuzz_test ...' for some selftests only)"
 	@echo "variables: FLAVOUR=rm|base CONFIG=minimal|debug TPM=tis|crb BUILD=dir"
 
 deps:

@@ -5,7 +5,8 @@
 #   boot.sh check ''     the test job; results land in $BUILD/results-$TPM
 # SWTPM_LOG_COPY=file and RESULTS_COPY=file keep swtpm's log and the results
 # port's output (/dev/ttyS1) after the run folder is removed; APPEND adds to
-# the kernel command line.  RESULTS names the results folder (default
+# the kernel command line; ONLY='name ...' limits the check job to those
+# selftests (KUnit, kmemleak and dmesg are always collected).  RESULTS names the results folder (default
 # $BUILD/results-$TPM); EXTENDED=1 runs the long tests (TPMRM_EXTENDED=1 in
 # the guest), each unit then limited to UNIT_TIMEOUT seconds (default
 # TIMEOUT - 300, else 300).
@@ -63,7 +64,7 @@ done
 {
 	echo "export TPMRM_REPO='$REPO' TPMRM_SRC='$SRC_RM' TPMRM_TESTS='$TESTS'"
 	echo "export TPMRM_TPM='$TPM' TPMRM_CONFIG='$CONFIG' TPMRM_RUN='$run'"
-	echo "export TPMRM_INJECT='${INJECT:-}'"
+	echo "export TPMRM_INJECT='${INJECT:-}' TPMRM_ONLY='${ONLY:-}'"
 	echo "export TPMRM_EXTENDED='$EXTENDED' TPMRM_UNIT_TIMEOUT='$UNIT_TIMEOUT'"
 	case "$MODE" in
 	demo)  echo ". '$HARNESS/guest/demo.sh'" ;;

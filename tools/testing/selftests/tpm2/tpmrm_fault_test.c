@@ -316,29 +316,46 @@ static void spaces_close(struct space *sp, int armed)
 			close(sp[i].fd);
 }
 
+/*
+ * Whether the kprobe fail_function put on @fn fires from ftrace. As an int3
+ * probe, 6.1's should_fail() calls get_random_u32() from the NMI-like int3
+ * handler, which lockdep reports on crngs.lock; the debug kernel has
+ * KPROBES_ON_FTRACE so that the probe runs in the caller's context.
+ */
+static int probe_on_ftrace(const char *fn)
+{
+	char line[256];
+	int found = 0;
+	FILE *f;
+
+	f = fopen("/sys/kernel/debug/kprobes/list", "r");
+	if (!f)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, fn) && strstr(line, "[FTRACE]");
+	fclose(f);
+	return found;
+}
+
 /* Why @fn cannot be made to fail in this kernel, or NULL if it can. */
 static const char *not_injectable(const char *fn)
 {
 	static char why[160];
-	int rc;
+	int rc, ftrace;
 
 	if (access(FF_DIR "/inject", W_OK))
 		return "no " FF_DIR ": kernel without CONFIG_FAIL_FUNCTION";
-	/*
-	 * In 6.1 fail_function's int3 kprobe handler calls get_random_u8()
-	 * in NMI context, which lockdep reports (crngs.lock): make check
-	 * must stay clean, so only make check-extended injects.
-	 */
-	if (!extended())
-		return "injection only with TPMRM_EXTENDED=1 (6.1 fail_function lockdep report)";
 	rc = ff_write("inject", fn);
 	if (rc) {
 		snprintf(why, sizeof(why),
 			 "%s is not injectable here (%d): not this RM", fn, rc);
 		return why;
 	}
+	ftrace = probe_on_ftrace(fn);
 	if (fault_disarm())
 		return "cannot remove the injection point again";
+	if (!ftrace && !extended())
+		return "int3 kprobe (no KPROBES_ON_FTRACE): 6.1's lockdep report on crngs.lock; TPMRM_EXTENDED=1 injects anyway";
 	return NULL;
 }
 

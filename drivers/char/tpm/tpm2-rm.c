@@ -360,7 +360,8 @@ static int tpm2_rm_prepare_new(struct tpm2_rm_ctx *ctx)
  * FlushContext by the client. Sessions are flushed by their real handle
  * whether loaded or not; an object that is not resident, or a session the RM
  * already had to flush, is dropped by the RM without asking the TPM. A
- * session the space does not own gets an RM-layer TPM_RC_HANDLE; an object
+ * session the space does not own gets an RM-layer TPM_RC_HANDLE for
+ * parameter 1 (0x000B01CB); an object
  * handle it does not own is -EINVAL, as with the old resource manager.
  */
 static int tpm2_rm_prepare_flush(struct tpm2_rm_ctx *ctx)
@@ -373,7 +374,10 @@ static int tpm2_rm_prepare_flush(struct tpm2_rm_ctx *ctx)
 		return 0;
 	ent = tpm2_rm_table_find(ctx->space, h);
 	if (!ent && tpm2_rm_is_session(h)) {
-		tpm2_rm_set_answer(ctx, tpm2_rm_handle_error(0));
+		/* flushHandle is parameter 1, as in the TPM's own answer */
+		tpm2_rm_set_answer(ctx, TSS2_RESMGR_TPM_RC_LAYER |
+				   TPM2_RC_HANDLE | TPM2_RM_RC_P |
+				   BIT(TPM2_RM_RC_N_SHIFT));
 		return 0;
 	}
 	if (!ent)

@@ -34,6 +34,8 @@
 #define NR_SESSIONS	2	/* per space: 6 sessions for 3 slots */
 #define TPM2_RC_OBJECT_MEMORY	0x902
 #define TPM2_RC_SESSION_MEMORY	0x903
+/* RM-layer TPM_RC_HANDLE for FlushContext's parameter 1 */
+#define FLUSH_UNKNOWN		(TPM2_RC_RESMGR_LAYER | 0x1cb)
 
 struct space {
 	int fd;
@@ -244,7 +246,15 @@ static void check_working(struct __test_metadata *_metadata,
 				       i, j, rc);
 			}
 			t->refused++;
-			EXPECT_EQ(0, tpm2_flush(sp[i].fd, sp[i].sess[j].handle));
+			/*
+			 * The refusal was the lost session's one failure: the
+			 * RM has forgotten it, and flushing it gets the
+			 * TPM_RC_HANDLE a flushed session gets.
+			 */
+			rc = tpm2_flush(sp[i].fd, sp[i].sess[j].handle);
+			EXPECT_TRUE(rc == 0 || rc == FLUSH_UNKNOWN) {
+				TH_LOG("flush of a lost session: 0x%x", rc);
+			}
 			ASSERT_EQ(0, tpm2_start_session(sp[i].fd, TPM2_SE_HMAC,
 							&sp[i].sess[j]));
 			ASSERT_EQ(0, sign_once(_metadata, &sp[i], j));
@@ -355,7 +365,7 @@ static const char *not_injectable(const char *fn)
 	if (fault_disarm())
 		return "cannot remove the injection point again";
 	if (!ftrace && !extended())
-		return "int3 kprobe (no KPROBES_ON_FTRACE): 6.1's lockdep report on crngs.lock; TPMRM_EXTENDED=1 injects anyway";
+		return "int3 kprobe, no KPROBES_ON_FTRACE (lockdep report in 6.1)";
 	return NULL;
 }
 

@@ -137,6 +137,12 @@ static uint32_t iso_handle_error(unsigned int pos)
 	return TPM2_RC_RESMGR_LAYER | TPM2_RC_HANDLE | (pos + 1) << 8;
 }
 
+/* FlushContext's flushHandle is parameter 1. */
+static uint32_t iso_flush_error(void)
+{
+	return TPM2_RC_RESMGR_LAYER | TPM2_RC_HANDLE | 0x040 | 1 << 8;
+}
+
 static uint32_t iso_session_error(unsigned int slot)
 {
 	return TPM2_RC_RESMGR_LAYER | TPM2_RC_HANDLE | 0x800 | (slot + 1) << 8;
@@ -194,7 +200,8 @@ static void iso_command(int fd, struct iso_victim *v, uint32_t attrs,
 			ret = iso_send(fd, cc, nh, pos, iso_victim_handle(v, e),
 				       cc == ISO_CC_FLUSH ? 0 : TPM2_RS_PW,
 				       rsp, sizeof(rsp));
-			expect = iso_handle_error(pos);
+			expect = cc == ISO_CC_FLUSH ? iso_flush_error() :
+						      iso_handle_error(pos);
 			if (cc == ISO_CC_FLUSH && e == ISO_OBJECT)
 				expect = 0;
 			iso_record(st, cc, where, e, ret, rsp, expect);
@@ -318,7 +325,7 @@ TEST_F(matrix, context_commands)
 	EXPECT_EQ(-EINVAL, ret);
 	ret = tpm2_flush(self->a, self->v.hmac.handle);
 	TH_LOG("FlushContext of the victim's session: 0x%x", ret);
-	EXPECT_EQ(iso_handle_error(0), ret);
+	EXPECT_EQ(iso_flush_error(), ret);
 	ret = tpm2_context_save(self->a, self->v.key.handle, &ctx);
 	TH_LOG("ContextSave of the victim's object: 0x%x", ret);
 	EXPECT_EQ(iso_handle_error(0), ret);

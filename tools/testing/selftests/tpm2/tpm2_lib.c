@@ -1319,13 +1319,12 @@ int tpm2_rm_has_counters(void)
 	return access(rm_dir(), F_OK) == 0;
 }
 
-int tpm2_rm_counter(const char *name, uint64_t *val)
+int tpm2_read_u64(const char *path, uint64_t *val)
 {
-	char path[256], buf[64];
+	char buf[64];
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s", rm_dir(), name);
 	fd = open(path, O_RDONLY);
 	if (fd < 0)
 		return -errno;
@@ -1336,4 +1335,12 @@ int tpm2_rm_counter(const char *name, uint64_t *val)
 	buf[n] = '\0';
 	*val = strtoull(buf, NULL, 0);
 	return 0;
+}
+
+int tpm2_rm_counter(const char *name, uint64_t *val)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", rm_dir(), name);
+	return tpm2_read_u64(path, val);
 }

@@ -250,6 +250,8 @@ unsigned long tpm2_env_ulong(const char *name, unsigned long def);
 int tpm2_rc_is_handle_refusal(uint32_t rc);
 int tpm2_rc_is_rm_layer(uint32_t rc);
 
+/* A number (decimal, 0x hex) read from a sysfs or debugfs file. */
+int tpm2_read_u64(const char *path, uint64_t *val);
 /* RM counters in sysfs: 0 on success, -ENOENT when not provided. */
 int tpm2_rm_counter(const char *name, uint64_t *val);
 int tpm2_rm_has_counters(void);

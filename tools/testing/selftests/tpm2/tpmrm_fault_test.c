@@ -69,20 +69,13 @@ static int ff_write(const char *file, const char *val)
 
 static long ff_read(const char *file)
 {
-	char path[256], buf[32];
-	ssize_t n;
-	int fd;
+	char path[256];
+	uint64_t val;
+	int rc;
 
 	snprintf(path, sizeof(path), FF_DIR "/%s", file);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = '\0';
-	return strtol(buf, NULL, 0);
+	rc = tpm2_read_u64(path, &val);
+	return rc ? rc : (long)val;
 }
 
 /* Remove every injection point; 0 or a negative errno. */

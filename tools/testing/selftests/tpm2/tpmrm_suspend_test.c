@@ -202,24 +202,6 @@ FIXTURE_TEARDOWN(suspend)
 	close(self->c);
 }
 
-static int read_u64(const char *path, uint64_t *val)
-{
-	char buf[32];
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = '\0';
-	*val = strtoull(buf, NULL, 0);
-	return 0;
-}
-
 #define SUSPEND_OK	"/sys/power/suspend_stats/success"
 
 TEST_F(suspend, spaces_carry_on)
@@ -235,10 +217,10 @@ TEST_F(suspend, spaces_carry_on)
 	if (!self->ready)
 		return;
 	counters = !tpm2_rm_counter("evictions", &ev0);
-	ASSERT_EQ(0, read_u64(SUSPEND_OK, &ok0));
+	ASSERT_EQ(0, tpm2_read_u64(SUSPEND_OK, &ok0));
 	ASSERT_EQ(0, suspend_and_resume("mem"));
 	/* the machine really went to sleep and came back */
-	ASSERT_EQ(0, read_u64(SUSPEND_OK, &ok1));
+	ASSERT_EQ(0, tpm2_read_u64(SUSPEND_OK, &ok1));
 	ASSERT_EQ(ok0 + 1, ok1);
 	if (counters) {
 		/* ka and sa were resident: both left the TPM before Shutdown */

@@ -841,6 +841,33 @@ int tpm2_verify(int fd, uint32_t handle, const uint8_t *digest,
 	return ret;
 }
 
+int tpm2_sign_check(int fd, const struct tpm2_key *key,
+		    struct tpm2_auth *auth)
+{
+	uint8_t digest[TPM2_DIGEST_SIZE];
+	struct tpm2_sig sig;
+	int ret;
+
+	tpm2_random(digest, sizeof(digest));
+	ret = tpm2_sign(fd, key, auth, digest, &sig, NULL);
+	if (ret)
+		return ret;
+	return tpm2_verify(fd, key->handle, digest, &sig);
+}
+
+int tpm2_raw_command(void)
+{
+	uint8_t r[8];
+	int fd, ret;
+
+	fd = tpm2_open(TPM2_RAW_DEV, 0);
+	if (fd < 0)
+		return fd;
+	ret = tpm2_get_random(fd, sizeof(r), r);
+	close(fd);
+	return ret;
+}
+
 int tpm2_start_session(int fd, uint8_t type, struct tpm2_session *s)
 {
 	uint32_t h[2] = { TPM2_RH_NULL, TPM2_RH_NULL };

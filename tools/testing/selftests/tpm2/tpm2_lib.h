@@ -207,6 +207,14 @@ int tpm2_sign(int fd, const struct tpm2_key *key, struct tpm2_auth *auth,
 	      const uint8_t *digest, struct tpm2_sig *sig, int *hmac_ok);
 int tpm2_verify(int fd, uint32_t handle, const uint8_t *digest,
 		const struct tpm2_sig *sig);
+/* Sign a random digest with @key and verify it: 0, or the first failure. */
+int tpm2_sign_check(int fd, const struct tpm2_key *key,
+		    struct tpm2_auth *auth);
+/*
+ * One command (GetRandom) on the raw device: the RM first saves or flushes
+ * every context it keeps loaded. 0, a TPM_RC or a negative errno.
+ */
+int tpm2_raw_command(void);
 int tpm2_start_session(int fd, uint8_t type, struct tpm2_session *s);
 int tpm2_policy_pcr(int fd, uint32_t session, unsigned int pcr);
 int tpm2_policy_command_code(int fd, uint32_t session, uint32_t cc);

@@ -58,20 +58,6 @@ static int get_property(int fd, uint32_t prop, uint32_t *val)
 	return 0;
 }
 
-/* A raw command makes the new RM save every context it keeps loaded. */
-static int raw_command(void)
-{
-	uint8_t r[8];
-	int fd, ret;
-
-	fd = tpm2_open(TPM2_RAW_DEV, 0);
-	if (fd < 0)
-		return fd;
-	ret = tpm2_get_random(fd, sizeof(r), r);
-	close(fd);
-	return ret;
-}
-
 static double now(void)
 {
 	struct timespec ts;
@@ -106,7 +92,7 @@ FIXTURE_SETUP(gap)
 	/* a session its client saved itself, younger than the one above */
 	ASSERT_EQ(0, tpm2_start_session(self->saver, TPM2_SE_HMAC,
 					&self->handed));
-	ASSERT_EQ(0, raw_command());
+	ASSERT_EQ(0, tpm2_raw_command());
 	ASSERT_EQ(0, tpm2_context_save(self->saver, self->handed.handle,
 				       &self->handed_ctx));
 	ASSERT_EQ(0, tpm2_start_session(self->churn, TPM2_SE_HMAC, &self->x));

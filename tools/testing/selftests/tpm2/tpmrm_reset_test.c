@@ -176,19 +176,6 @@ static int raw_count(const char *raw, uint32_t type)
 	return n;
 }
 
-static int sign_ok(int fd, const struct tpm2_key *k, struct tpm2_auth *auth)
-{
-	uint8_t digest[TPM2_DIGEST_SIZE];
-	struct tpm2_sig sig;
-	int ret;
-
-	tpm2_random(digest, sizeof(digest));
-	ret = tpm2_sign(fd, k, auth, digest, &sig, NULL);
-	if (ret)
-		return ret;
-	return tpm2_verify(fd, k->handle, digest, &sig);
-}
-
 static int rm_error(int ret)
 {
 	return ret > 0 && tpm2_rc_is_rm_layer(ret);
@@ -222,22 +209,22 @@ TEST_F(reset, lost_entities_fail_once)
 	ASSERT_EQ(0, tpm2_start_session(c, TPM2_SE_HMAC, &sc));
 	ASSERT_EQ(0, tpm2_context_save(c, sc.handle, &sc_ctx));
 	ASSERT_EQ(0, raw_count(self->raw, TPM2_HT_TRANSIENT));
-	ASSERT_EQ(0, sign_ok(a, &ka, NULL));
+	ASSERT_EQ(0, tpm2_sign_check(a, &ka, NULL));
 	/* ka2: resident only, never saved */
 	ASSERT_EQ(0, tpm2_create_primary(a, TPM2_KEY_SIGN, NULL, 0, &ka2));
-	ASSERT_EQ(0, sign_ok(a, &ka2, NULL));
+	ASSERT_EQ(0, tpm2_sign_check(a, &ka2, NULL));
 
 	ASSERT_EQ(0, tpm_reset(self->ctrl, self->raw));
 
 	/* another file gets a key and a session, maybe at the same handles */
 	ASSERT_EQ(0, tpm2_create_primary(b, TPM2_KEY_SIGN, NULL, 0, &kb));
-	EXPECT_EQ(0, sign_ok(b, &kb, NULL));
+	EXPECT_EQ(0, tpm2_sign_check(b, &kb, NULL));
 	ASSERT_EQ(0, tpm2_start_session(b, TPM2_SE_HMAC, &sb));
 
 	/* each lost entity fails once, with an RM-layer error */
-	ret = sign_ok(a, &ka, NULL);
+	ret = tpm2_sign_check(a, &ka, NULL);
 	EXPECT_TRUE(rm_error(ret)) TH_LOG("sign with ka after reset: %#x", ret);
-	ret = sign_ok(a, &ka2, NULL);
+	ret = tpm2_sign_check(a, &ka2, NULL);
 	EXPECT_TRUE(rm_error(ret)) TH_LOG("sign with ka2 after reset: %#x", ret);
 	ret = tpm2_context_load(c, &sc_ctx, &sn.handle);
 	EXPECT_TRUE(rm_error(ret)) TH_LOG("ContextLoad of sc: %#x", ret);
@@ -246,12 +233,12 @@ TEST_F(reset, lost_entities_fail_once)
 	ASSERT_EQ(0, tpm2_create_primary(a, TPM2_KEY_SIGN, NULL, 0, &kn));
 	auth.sess = &sa;
 	auth.attrs = TPM2_SA_CONTINUE_SESSION;
-	ret = sign_ok(a, &kn, &auth);
+	ret = tpm2_sign_check(a, &kn, &auth);
 	EXPECT_TRUE(rm_error(ret)) TH_LOG("sign with lost session: %#x", ret);
-	EXPECT_EQ(0, sign_ok(a, &kn, NULL));
+	EXPECT_EQ(0, tpm2_sign_check(a, &kn, NULL));
 
 	/* afterwards the lost handles are simply unknown */
-	ret = sign_ok(a, &ka, NULL);
+	ret = tpm2_sign_check(a, &ka, NULL);
 	EXPECT_TRUE(rm_error(ret)) TH_LOG("second use of ka: %#x", ret);
 	ASSERT_EQ(0, tpm2_get_handles(a, TPM2_HT_TRANSIENT, 8, handles, &nr,
 				      &more));
@@ -259,7 +246,7 @@ TEST_F(reset, lost_entities_fail_once)
 	EXPECT_EQ(kn.handle, handles[0]);
 
 	/* every file still creates and uses new entities */
-	EXPECT_EQ(0, sign_ok(b, &kb, NULL));
+	EXPECT_EQ(0, tpm2_sign_check(b, &kb, NULL));
 	EXPECT_EQ(0, tpm2_start_session(c, TPM2_SE_HMAC, &sn));
 	EXPECT_EQ(0, tpm2_flush(c, sn.handle));
 	EXPECT_EQ(0, tpm2_get_random(a, sizeof(rnd), rnd));

@@ -132,32 +132,6 @@ close_rtc:
 	return ret;
 }
 
-static int raw_command(void)
-{
-	uint8_t r[8];
-	int fd, ret;
-
-	fd = tpm2_open(TPM2_RAW_DEV, 0);
-	if (fd < 0)
-		return fd;
-	ret = tpm2_get_random(fd, sizeof(r), r);
-	close(fd);
-	return ret;
-}
-
-static int sign_ok(int fd, const struct tpm2_key *k, struct tpm2_auth *auth)
-{
-	uint8_t digest[TPM2_DIGEST_SIZE];
-	struct tpm2_sig sig;
-	int ret;
-
-	tpm2_random(digest, sizeof(digest));
-	ret = tpm2_sign(fd, k, auth, digest, &sig, NULL);
-	if (ret)
-		return ret;
-	return tpm2_verify(fd, k->handle, digest, &sig);
-}
-
 FIXTURE_SETUP(suspend)
 {
 	self->ready = 0;
@@ -183,7 +157,7 @@ FIXTURE_SETUP(suspend)
 	ASSERT_EQ(0, tpm2_create_primary(self->b, TPM2_KEY_SIGN, NULL, 0,
 					 &self->kb));
 	ASSERT_EQ(0, tpm2_start_session(self->b, TPM2_SE_HMAC, &self->sb));
-	ASSERT_EQ(0, raw_command());
+	ASSERT_EQ(0, tpm2_raw_command());
 	/* a: a key and a session resident in the TPM */
 	ASSERT_EQ(0, tpm2_create_primary(self->a, TPM2_KEY_SIGN, NULL, 0,
 					 &self->ka));
@@ -236,9 +210,9 @@ TEST_F(suspend, spaces_carry_on)
 
 	auth.attrs = TPM2_SA_CONTINUE_SESSION;
 	auth.sess = &self->sa;
-	EXPECT_EQ(0, sign_ok(self->a, &self->ka, &auth));
+	EXPECT_EQ(0, tpm2_sign_check(self->a, &self->ka, &auth));
 	auth.sess = &self->sb;
-	EXPECT_EQ(0, sign_ok(self->b, &self->kb, &auth));
+	EXPECT_EQ(0, tpm2_sign_check(self->b, &self->kb, &auth));
 	EXPECT_EQ(0, tpm2_context_load(self->c, &self->sp_ctx, &h));
 	EXPECT_EQ(self->sp.handle, h);
 	EXPECT_EQ(0, tpm2_policy_get_digest(self->c, self->sp.handle, digest));
@@ -248,7 +222,7 @@ TEST_F(suspend, spaces_carry_on)
 					 &kfresh));
 	ASSERT_EQ(0, tpm2_start_session(self->a, TPM2_SE_HMAC, &fresh));
 	auth.sess = &fresh;
-	EXPECT_EQ(0, sign_ok(self->a, &kfresh, &auth));
+	EXPECT_EQ(0, tpm2_sign_check(self->a, &kfresh, &auth));
 }
 
 TPMRM_TEST_MAIN()

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# tpmrm: build the patched Linux 6.1 kernel, boot it in QEMU on swtpm, and
+# tpmrm: build the patched Linux kernel (6.12, or the 6.1 backport), boot it in QEMU on swtpm, and
 # run the resource manager's tests.  "make help" lists the targets.
 
 REPO      := $(CURDIR)
@@ -8,6 +8,13 @@ HARNESS   := $(REPO)/qemu-harness
 BUILD     ?= $(REPO)/build
 override BUILD := $(abspath $(BUILD))
 FLAVOUR   ?= rm
+# The kernel base: Debian's linux-source-$(BASE), patched by patches/$(BASE)/.
+BASE      ?= 6.12
+ifeq ($(filter 6.12 6.1,$(BASE)),)
+$(error BASE must be 6.12 or 6.1)
+endif
+LINUX     := $(BUILD)/linux-$(BASE)
+SRC_RM    := $(BUILD)/src-rm-$(BASE)
 CONFIG    ?= minimal
 TPM       ?= tis
 JOBS      ?= $(shell nproc)
@@ -21,24 +28,26 @@ TIMEOUT   ?= 600
 EXTENDED  ?= 0
 
 ifeq ($(FLAVOUR),rm)
-SRC       := $(BUILD)/src-rm
+SRC       := $(SRC_RM)
 FRAGMENTS := $(HARNESS)/config/minimal.config $(HARNESS)/config/rm.config
 else ifeq ($(FLAVOUR),base)
-SRC       := $(BUILD)/linux
+SRC       := $(LINUX)
 FRAGMENTS := $(HARNESS)/config/minimal.config
 else
 $(error FLAVOUR must be rm or base)
 endif
 ifeq ($(CONFIG),debug)
 FRAGMENTS += $(HARNESS)/config/debug.config
+else ifeq ($(CONFIG),hmac)
+FRAGMENTS += $(HARNESS)/config/hmac.config
 else ifneq ($(CONFIG),minimal)
-$(error CONFIG must be minimal or debug)
+$(error CONFIG must be minimal, debug or hmac)
 endif
 
-OBJ       := $(BUILD)/obj-$(FLAVOUR)-$(CONFIG)
+OBJ       := $(BUILD)/obj-$(BASE)-$(FLAVOUR)-$(CONFIG)
 KERNEL    := $(OBJ)/arch/x86/boot/bzImage
-TESTS     := $(BUILD)/selftests
-HEADERS   := $(BUILD)/obj-headers
+TESTS     := $(BUILD)/selftests-$(BASE)
+HEADERS   := $(BUILD)/obj-$(BASE)-headers
 INITRAMFS := $(BUILD)/initramfs.cpio
 export CCACHE_DIR ?= $(HOME)/.cache/tpmrm-ccache
 # Paths under BUILD become relative, so builds in other BUILD folders hit.
@@ -50,16 +59,17 @@ export CCACHE_IGNOREOPTIONS := -fmacro-prefix-map=*
 KMAKE     := $(MAKE) -s -C $(SRC) O=$(OBJ) ARCH=x86_64 CC="ccache gcc" -j$(JOBS)
 BOOT      := $(HARNESS)/scripts/boot.sh
 BOOTENV   := BUILD=$(BUILD) KERNEL=$(KERNEL) INITRAMFS=$(INITRAMFS) \
-	     CONFIG=$(CONFIG) FLAVOUR=$(FLAVOUR) TIMEOUT=$(TIMEOUT) SRC_RM=$(BUILD)/src-rm \
+	     CONFIG=$(CONFIG) FLAVOUR=$(FLAVOUR) TIMEOUT=$(TIMEOUT) SRC_RM=$(SRC_RM) \
 	     TESTS=$(TESTS) REPO=$(REPO) EXTENDED=$(EXTENDED) ONLY='$(ONLY)'
-# The results folder of one boot: results-<tpm>, results-debug-<tpm>.
-results    = $(BUILD)/results-$(if $(filter debug,$(1)),debug-)$(2)
+# The results folder of one boot: results-<tpm>, results-<config>-<tpm>;
+# results-6.1-... for the 6.1 backport.
+results    = $(BUILD)/results-$(if $(filter 6.1,$(BASE)),6.1-)$(if $(filter-out minimal,$(1)),$(1)-)$(2)
 
 .PHONY: help deps base assemble kernel selftests initramfs run check \
 	check-one check-extended kunit refresh clean distclean bench series \
 	series-check
 .DEFAULT_GOAL := help
-# One boot at a time, one kernel build at a time (they share build/src-rm).
+# One boot at a time, one kernel build at a time (they share build/src-rm-*).
 .NOTPARALLEL:
 
 help:
@@ -73,23 +83,23 @@ help:
 	@echo "make kernel     build the kernel only"
 	@echo "make bench      both flavours on swtpm: TPM commands, time, memory;"
 	@echo "                table on stdout, CSV and PNG in results/ (not a test)"
-	@echo "make refresh    rewrite patches/ from commits made in build/src-rm"
+	@echo "make refresh    rewrite patches/BASE/ from commits made in build/src-rm-BASE"
 	@echo "make series     git format-patch series + cover letter in build/series"
 	@echo "make series-check  git am, build each commit, checkpatch, sparse,"
 	@echo "                kernel-doc, get_maintainer (also run by make check)"
 	@echo "make check-one  one boot of the test job (TPM=, CONFIG=, EXTENDED=1,"
 	@echo "                ONLY='tpmrm_fuzz_test ...' for some selftests only)"
-	@echo "variables: FLAVOUR=rm|base CONFIG=minimal|debug TPM=tis|crb BUILD=dir"
+	@echo "variables: BASE=6.12|6.1 FLAVOUR=rm|base CONFIG=minimal|debug|hmac TPM=tis|crb BUILD=dir"
 
 deps:
 	@$(HARNESS)/scripts/deps.sh
 
 base: deps
 	@mkdir -p $(BUILD)
-	@$(HARNESS)/scripts/base.sh $(BUILD)
+	@$(HARNESS)/scripts/base.sh $(BUILD) $(BASE)
 
 assemble: base
-	@$(HARNESS)/scripts/assemble.sh $(REPO) $(BUILD)
+	@$(HARNESS)/scripts/assemble.sh $(REPO) $(BUILD) $(BASE)
 
 $(if $(filter rm,$(FLAVOUR)),kernel-src: assemble,kernel-src: base)
 .PHONY: kernel-src
@@ -106,8 +116,8 @@ kernel: kernel-src
 # the selftests Makefile.
 selftests: assemble
 	@mkdir -p $(TESTS)
-	@$(MAKE) -s -C $(BUILD)/src-rm O=$(HEADERS) ARCH=x86_64 headers
-	@$(MAKE) -s -C $(BUILD)/src-rm/tools/testing/selftests/tpm2 OUTPUT=$(TESTS) \
+	@$(MAKE) -s -C $(SRC_RM) O=$(HEADERS) ARCH=x86_64 headers
+	@$(MAKE) -s -C $(SRC_RM)/tools/testing/selftests/tpm2 OUTPUT=$(TESTS) \
 		KHDR_INCLUDES="-isystem $(HEADERS)/usr/include" \
 		-f Makefile -f $(HARNESS)/selftests.mk harness-tests
 
@@ -132,7 +142,7 @@ kernel-minimal kernel-debug: kernel-%:
 # on TCG runs the same tests several times slower: give it more time.
 debug_time = $(if $(filter debug,$(1)),$(if $(filter 1,$(EXTENDED)),,TIMEOUT=1800 UNIT_TIMEOUT=900))
 check_boot = $(BOOTENV) $(call debug_time,$(1)) TPM=$(2) CONFIG=$(1) \
-	KERNEL=$(BUILD)/obj-$(FLAVOUR)-$(1)/arch/x86/boot/bzImage \
+	KERNEL=$(BUILD)/obj-$(BASE)-$(FLAVOUR)-$(1)/arch/x86/boot/bzImage \
 	RESULTS=$(call results,$(1),$(2)) $(BOOT) check '' || true
 
 # The minimal kernel on tpm-tis and tpm-crb, the debug kernel on tpm-tis.
@@ -162,21 +172,21 @@ bench: initramfs
 	@fl=base; \
 	if $(MAKE) --no-print-directory kernel FLAVOUR=rm; then fl="base rm"; \
 	else echo "bench: the rm flavour did not build; base only" >&2; fi; \
-	FLAVOURS="$$fl" BUILD=$(BUILD) REPO=$(REPO) INITRAMFS=$(INITRAMFS) \
+	FLAVOURS="$$fl" BUILD=$(BUILD) BASE=$(BASE) REPO=$(REPO) INITRAMFS=$(INITRAMFS) \
 		$(HARNESS)/bench/bench.sh $(REPO)/results
 
 refresh:
-	@$(HARNESS)/scripts/refresh.sh $(REPO) $(BUILD)
+	@$(HARNESS)/scripts/refresh.sh $(REPO) $(BUILD) $(BASE)
 
 # The series a maintainer would get (git format-patch + cover letter, in
 # $(BUILD)/series), and its checks: git am on a fresh base, every commit
 # built, checkpatch --strict, sparse, kernel-doc, get_maintainer.
 series: base
-	@$(HARNESS)/scripts/series.sh write $(REPO) $(BUILD)
+	@$(HARNESS)/scripts/series.sh write $(REPO) $(BUILD) $(BASE)
 
 series-check: series
 	@mkdir -p $(BUILD)/results-series
-	@{ $(HARNESS)/scripts/series.sh check $(REPO) $(BUILD); \
+	@{ $(HARNESS)/scripts/series.sh check $(REPO) $(BUILD) $(BASE); \
 	   echo $$? > $(BUILD)/results-series/rc; } | tee $(BUILD)/results-series/tap
 	@exit $$(cat $(BUILD)/results-series/rc)
 

@@ -29,9 +29,9 @@ for f in $FLAVOURS; do
 		SWTPM_LOG_LEVEL=20 SWTPM_LOG_COPY="$tmp/$f.log" \
 		RESULTS_COPY="$OUT/$f.results" RUN_TIMEOUT="$BENCH_TIMEOUT" \
 		BUILD="$BUILD" REPO="$REPO" INITRAMFS="$INITRAMFS" \
-		KERNEL="$BUILD/obj-$f-minimal/arch/x86/boot/bzImage" \
-		TPM=tis CONFIG=minimal SRC_RM="$BUILD/src-rm" \
-		TESTS="$BUILD/selftests" QUIET=quiet APPEND=no_timer_check \
+		KERNEL="$BUILD/obj-${BASE:-6.12}-$f-minimal/arch/x86/boot/bzImage" \
+		TPM=tis CONFIG=minimal SRC_RM="$BUILD/src-rm-${BASE:-6.12}" \
+		TESTS="$BUILD/selftests-${BASE:-6.12}" QUIET=quiet APPEND=no_timer_check \
 			"$REPO/qemu-harness/scripts/boot.sh" cmd \
 			"sh $bench/guest.sh $bin $BENCH_N $BENCH_CLIENTS_N $BENCH_IDLE $BENCH_TOOLS" \
 			</dev/null >"$OUT/$f.console" 2>&1 ||

@@ -1,15 +1,17 @@
 #!/bin/bash
-# Assemble the "rm" source tree in $BUILD/src-rm: the base commit plus the
-# numbered patch series (as git commits, built without touching files), then
+# Assemble the "rm" source tree in $BUILD/src-rm-$BASE: the base commit plus
+# the numbered patch series of that base, patches/$BASE/ (as git commits,
+# built without touching files), then
 # our own files overlaid as symlinks to this repository.  Moving between two
 # series commits rewrites only the files that differ, and symlinks keep their
 # targets' timestamps, so kbuild rebuilds only what really changed.
 set -eu
 REPO=$1
 BUILD=$2
-git_base=$BUILD/linux
-src=$BUILD/src-rm
-index=$BUILD/series.index
+BASE=${3:-6.12}
+git_base=$BUILD/linux-$BASE
+src=$BUILD/src-rm-$BASE
+index=$BUILD/series-$BASE.index
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp" "$index"' EXIT
 
@@ -19,7 +21,7 @@ overlay_roots="Documentation drivers include tools"
 apply_series() {
 	local head p tree subject
 	head=$(git -C "$git_base" rev-parse base)
-	for p in "$REPO"/patches/*.patch; do
+	for p in "$REPO"/patches/"$BASE"/*.patch; do
 		[ -e "$p" ] || continue
 		GIT_INDEX_FILE=$index git -C "$git_base" read-tree "$head"
 		if ! GIT_INDEX_FILE=$index git -C "$git_base" apply --cached "$p"; then
@@ -58,7 +60,7 @@ checkout_series() {
 }
 
 overlay_files() {
-	local f old=$BUILD/overlay.list new=$tmp/overlay.list
+	local f old=$BUILD/overlay-$BASE.list new=$tmp/overlay.list
 	(cd "$REPO" && for d in $overlay_roots; do
 		[ -d "$d" ] && find "$d" -type f
 	done) | sort > "$new"

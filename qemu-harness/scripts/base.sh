@@ -1,18 +1,21 @@
 #!/bin/bash
-# Unpack Debian's linux-source-6.1 once into $BUILD/linux as the pristine git
-# commit tagged "base", and record its exact version in $BUILD/base-version.
+# Unpack Debian's linux-source-$BASE (6.12 or 6.1) once into $BUILD/linux-$BASE
+# as the pristine git commit tagged "base", and record its exact version in
+# $BUILD/linux-$BASE.version.
 set -eu
 BUILD=$1
-TARBALL=/usr/src/linux-source-6.1.tar.xz
-WANT=6.1
-src=$BUILD/linux
-tmp=$BUILD/linux.unpacking
+BASE=${2:-6.12}
+TARBALL=/usr/src/linux-source-$BASE.tar.xz
+WANT=$BASE
+src=$BUILD/linux-$BASE
+version=$src.version
+tmp=$BUILD/linux-$BASE.unpacking
 trap 'rm -rf "$tmp"' EXIT
 
-if [ -f "$BUILD/base-version" ] && git -C "$src" rev-parse -q --verify base >/dev/null; then
+if [ -f "$version" ] && git -C "$src" rev-parse -q --verify base >/dev/null; then
 	exit 0
 fi
-[ -f "$TARBALL" ] || { echo "base: $TARBALL missing (apt-get install linux-source-6.1)" >&2; exit 1; }
+[ -f "$TARBALL" ] || { echo "base: $TARBALL missing (apt-get install linux-source-$BASE)" >&2; exit 1; }
 
 rm -rf "$tmp" "$src"
 mkdir -p "$tmp"
@@ -31,7 +34,7 @@ git -C "$src" init -q
 git -C "$src" config user.name "tpmrm harness"
 git -C "$src" config user.email "tpmrm@example.org"
 git -C "$src" add -A -f
-git -C "$src" commit -q -m "Debian linux-source-6.1 $ver (pristine base)"
+git -C "$src" commit -q -m "Debian linux-source-$BASE $ver (pristine base)"
 git -C "$src" tag base
-echo "$ver" > "$BUILD/base-version"
+echo "$ver" > "$version"
 echo "base: Linux $ver committed as 'base'"

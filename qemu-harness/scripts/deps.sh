@@ -3,7 +3,7 @@
 set -eu
 trap 'echo "deps: failed" >&2' ERR
 
-pkgs="linux-source-6.1 swtpm swtpm-tools qemu-system-x86 busybox-static sparse
+pkgs="linux-source-6.12 linux-source-6.1 swtpm swtpm-tools qemu-system-x86 busybox-static sparse
 ccache cpio bc flex bison libelf-dev libssl-dev dwarves gcc make git
 python3 python3-ply python3-git python3-tpm2-pytss tpm2-tools tpm-udev passwd util-linux kmod gnuplot-nox"
 

@@ -1,11 +1,12 @@
 #!/bin/bash
-# Rewrite patches/ from the commits on top of "base" in $BUILD/src-rm, so that
+# Rewrite patches/$BASE/ from the commits on top of "base" in $BUILD/src-rm-$BASE, so that
 # edits to upstream files made (and committed) in the assembled tree land in
 # the repository.  Our own files are symlinks there and need no refresh.
 set -eu
 REPO=$1
 BUILD=$2
-src=$BUILD/src-rm
+BASE=${3:-6.12}
+src=$BUILD/src-rm-$BASE
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
@@ -14,6 +15,6 @@ if [ -n "$(git -C "$src" status --porcelain --untracked-files=no)" ]; then
 	exit 1
 fi
 git -C "$src" format-patch -q --zero-commit --no-signature -o "$out" base..HEAD
-rm -f "$REPO"/patches/*.patch
-cp "$out"/*.patch "$REPO/patches/" 2>/dev/null || true
-ls "$REPO/patches"
+rm -f "$REPO"/patches/"$BASE"/*.patch
+cp "$out"/*.patch "$REPO/patches/$BASE/" 2>/dev/null || true
+ls "$REPO/patches/$BASE"

@@ -1,14 +1,14 @@
 #!/bin/bash
 # The patch series a maintainer would review, and its checks.
 #
-#   series.sh write REPO BUILD   git format-patch series + cover letter in
+#   series.sh write REPO BUILD [BASE]  git format-patch series + cover letter in
 #                                BUILD/series/, against the pristine base
 #   series.sh check REPO BUILD   git am it on a fresh copy of the base, build
 #                                every commit, checkpatch --strict every
 #                                patch, sparse, kernel-doc, get_maintainer;
 #                                prints TAP
 #
-# Each series commit is one patch of patches/ (its hunks to upstream files
+# Each series commit is one patch of patches/BASE/ (its hunks to upstream files
 # and its message) plus the files of ours that qemu-harness/series/series.map
 # assigns to it.  A map entry PATH@REV takes the file as it was at REV in
 # this repository (a feature added to a file later in the series); the last
@@ -20,12 +20,14 @@ set -eu
 MODE=$1
 REPO=$(realpath "$2")
 BUILD=$(realpath -m "$3")
+BASE=${4:-6.12}
+PATCHES=$REPO/patches/$BASE
 HARNESS=$REPO/qemu-harness
 MAP=$HARNESS/series/series.map
 COVER=$HARNESS/series/cover-letter.txt
 ALLOW=$HARNESS/series/checkpatch-allow.txt
-OUT=$BUILD/series
-git_base=$BUILD/linux
+OUT=$BUILD/series-$BASE
+git_base=$BUILD/linux-$BASE
 own_roots="Documentation drivers include tools"
 export GIT_COMMITTER_NAME="tpmrm developers"
 export GIT_COMMITTER_EMAIL=tpmrm@example.org
@@ -78,7 +80,7 @@ check_map() {
 			END { exit !n }' "$MAP" || die "$f is in no series commit (series.map)"
 	done
 	awk '!/^#/ && NF { print $1 }' "$MAP" | sort -u | while read -r s; do
-		ls "$REPO"/patches/[0-9]*-"$s".patch >/dev/null 2>&1 ||
+		ls "$PATCHES"/[0-9]*-"$s".patch >/dev/null 2>&1 ||
 			die "series.map names $s, which is not in patches/"
 	done
 }
@@ -100,11 +102,11 @@ write_cover() {
 }
 
 write_series() {
-	local tree=$BUILD/series-src p e
+	local tree=$BUILD/series-src-$BASE p e
 	[ -d "$git_base" ] || die "no base tree in $git_base (run make base)"
 	check_map
 	fresh_tree "$tree"
-	for p in "$REPO"/patches/[0-9]*.patch; do
+	for p in "$PATCHES"/[0-9]*.patch; do
 		git -C "$tree" am -q --committer-date-is-author-date "$p" ||
 			die "$(basename "$p") does not apply"
 		for e in $(map_entries "$(slug_of "$p")"); do
@@ -236,7 +238,7 @@ check_maintainers() {
 }
 
 check_series() {
-	local tree=$BUILD/series-check obj=$BUILD/obj-series-check rc=0 head
+	local tree=$BUILD/series-check-$BASE obj=$BUILD/obj-$BASE-series-check rc=0 head
 	[ -d "$OUT" ] || die "no series in $OUT (make series)"
 	fresh_tree "$tree"
 	git -C "$tree" am -q $(ls "$OUT"/[0-9]*.patch | grep -v 0000-cover) || rc=1
@@ -263,6 +265,6 @@ check)
 	[ "$failed" = 0 ]
 	;;
 *)
-	die "usage: series.sh write|check REPO BUILD"
+	die "usage: series.sh write|check REPO BUILD [BASE]"
 	;;
 esac

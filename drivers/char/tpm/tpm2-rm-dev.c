@@ -302,7 +302,6 @@ static int tpm2_rm_release(struct inode *inode, struct file *file)
 
 static const struct file_operations tpm2_rm_fops = {
 	.owner = THIS_MODULE,
-	.llseek = no_llseek,
 	.open = tpm2_rm_open,
 	.read = tpm2_rm_read,
 	.write = tpm2_rm_write,
@@ -337,7 +336,7 @@ int tpm_devs_add(struct tpm_chip *chip)
 		return rc;
 	device_initialize(&chip->devs);
 	chip->devs.parent = chip->dev.parent;
-	chip->devs.class = tpmrm_class;
+	chip->devs.class = &tpmrm_class;
 	chip->devs.release = tpm2_rm_devs_release;
 	chip->devs.devt = MKDEV(MAJOR(tpm_devt),
 				chip->dev_num + TPM_NUM_DEVICES);

@@ -18,7 +18,7 @@
 #include <linux/kernel.h>
 #include <linux/slab.h>
 #include <linux/tpm.h>
-#include <asm/unaligned.h>
+#include <linux/unaligned.h>
 #include <kunit/visibility.h>
 #include "tpm.h"
 #include "tpm2-rm.h"
@@ -318,9 +318,11 @@ EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_resident_touch);
  */
 bool tpm2_rm_resident_full(const struct tpm2_rm_chip *rm, bool session)
 {
+	/* the kernel's own contexts hold slots too (tpm2-rm-kernel.c) */
 	if (session)
-		return rm->nr_sessions >= rm->session_slots;
-	return rm->nr_objects >= rm->object_slots;
+		return rm->nr_sessions + rm->kernel.nr_sessions >=
+		       rm->session_slots;
+	return rm->nr_objects + rm->kernel.nr_objects >= rm->object_slots;
 }
 EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_resident_full);
 
@@ -478,6 +480,8 @@ int tpm2_rm_make_room(struct tpm_chip *chip, bool session)
 
 	while (tpm2_rm_resident_full(chip->rm, session)) {
 		victim = tpm2_rm_resident_victim(chip->rm, session);
+		if (!victim && session && tpm2_rm_kernel_yield(chip))
+			continue;
 		if (!victim)
 			return -ENOSPC;
 		rc = tpm2_rm_evict(chip, victim, false);
@@ -508,8 +512,13 @@ bool tpm2_rm_evict_for_retry(struct tpm_chip *chip, u32 tpm_rc)
 	if (!tpm2_rm_is_memory_rc(tpm_rc))
 		return false;
 	victim = tpm2_rm_resident_victim(chip->rm, session);
-	if (!victim || tpm2_rm_evict(chip, victim, false))
+	if (victim) {
+		if (tpm2_rm_evict(chip, victim, false))
+			return false;
+	} else if (!session || !tpm2_rm_kernel_yield(chip)) {
+		/* the kernel's session is the last one an RM client can take */
 		return false;
+	}
 	chip->rm->stats.retries++;
 	return true;
 }

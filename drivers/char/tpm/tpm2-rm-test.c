@@ -14,7 +14,7 @@
 #include <kunit/test.h>
 #include <linux/slab.h>
 #include <linux/tpm.h>
-#include <asm/unaligned.h>
+#include <linux/unaligned.h>
 #include "tpm.h"
 #include "tpm2-rm.h"
 
@@ -1885,10 +1885,159 @@ static struct kunit_suite tpm2_rm_locality_suite = {
 	.test_cases = tpm2_rm_locality_cases,
 };
 
+/* ---- the kernel's own contexts (TCG_TPM2_HMAC) ---- */
+
+#define K_SESSION	0x02000005
+#define K_OTHER_SESSION	0x03000001
+#define K_NULL_KEY	0x80000004
+
+struct kernel_case {
+	const char *desc;
+	u32 cc;
+	u32 handle;		/* the handle area, or a blob's savedHandle */
+	u32 auth;		/* a session in the auth area, 0 for none */
+	u8 auth_attrs;
+	u32 tpm_rc;
+	u32 rhandle;
+	u8 slot;
+	bool foreign;
+	unsigned int objects;	/* kernel objects afterwards (one before) */
+	unsigned int sessions;	/* kernel sessions afterwards (one before) */
+};
+
+static const struct kernel_case kernel_cases[] = {
+	{ "ContextLoad of an object takes an object slot",
+	  TPM2_CC_CONTEXT_LOAD, K_NULL_KEY, 0, 0, 0, 0x80000005,
+	  TPM2_RM_KSLOT_OBJECT, false, 2, 1 },
+	{ "ContextLoad of a session takes a session slot",
+	  TPM2_CC_CONTEXT_LOAD, K_OTHER_SESSION, 0, 0, 0, K_OTHER_SESSION,
+	  TPM2_RM_KSLOT_SESSION, false, 1, 2 },
+	{ "failed ContextLoad loads nothing",
+	  TPM2_CC_CONTEXT_LOAD, K_NULL_KEY, 0, 0, TPM2_RM_RC_OBJECT_MEMORY, 0,
+	  TPM2_RM_KSLOT_OBJECT, false, 1, 1 },
+	{ "StartAuthSession takes a session slot",
+	  TPM2_RM_CC_START_AUTH_SESSION, K_NULL_KEY, 0, 0, 0, 0x02000006,
+	  TPM2_RM_KSLOT_SESSION, false, 1, 2 },
+	{ "FlushContext of the null key frees its slot",
+	  TPM2_CC_FLUSH_CONTEXT, K_NULL_KEY, 0, 0, 0, 0,
+	  TPM2_RM_KSLOT_NONE, false, 0, 1 },
+	{ "FlushContext of the session frees its slot",
+	  TPM2_CC_FLUSH_CONTEXT, K_SESSION, 0, 0, 0, 0,
+	  TPM2_RM_KSLOT_NONE, false, 1, 0 },
+	{ "failed FlushContext still drops the handle",
+	  TPM2_CC_FLUSH_CONTEXT, K_SESSION, 0, 0, TPM2_RC_HANDLE, 0,
+	  TPM2_RM_KSLOT_NONE, false, 1, 0 },
+	{ "FlushContext of an unknown handle changes nothing",
+	  TPM2_CC_FLUSH_CONTEXT, 0x80000009, 0, 0, 0, 0,
+	  TPM2_RM_KSLOT_NONE, false, 1, 1 },
+	{ "PCR_Extend in the kernel session needs no slot",
+	  TPM2_CC_PCR_EXTEND, 10, K_SESSION, TPM2_SA_CONTINUE_SESSION, 0, 0,
+	  TPM2_RM_KSLOT_NONE, false, 1, 1 },
+	{ "a command without continueSession ends the session",
+	  TPM2_CC_PCR_EXTEND, 10, K_SESSION, 0, 0, 0,
+	  TPM2_RM_KSLOT_NONE, false, 1, 0 },
+	{ "a failed command keeps the session",
+	  TPM2_CC_PCR_EXTEND, 10, K_SESSION, 0, TPM2_RC_HANDLE, 0,
+	  TPM2_RM_KSLOT_NONE, false, 1, 1 },
+	{ "a session that is not the kernel's is foreign",
+	  TPM2_CC_PCR_EXTEND, 10, K_OTHER_SESSION, TPM2_SA_CONTINUE_SESSION,
+	  0, 0, TPM2_RM_KSLOT_NONE, true, 1, 1 },
+	{ "a password session is not foreign",
+	  TPM2_CC_PCR_EXTEND, 10, TPM2_RS_PW, 0, 0, 0,
+	  TPM2_RM_KSLOT_NONE, false, 1, 1 },
+	{ "CreatePrimary takes an object slot",
+	  TPM2_CC_CREATE_PRIMARY, TPM2_RH_NULL, TPM2_RS_PW, 0, 0, 0x80000006,
+	  TPM2_RM_KSLOT_OBJECT, false, 2, 1 },
+	{ "GetRandom needs no slot",
+	  TPM2_CC_GET_RANDOM, 0, 0, 0, 0, 0, TPM2_RM_KSLOT_NONE, false, 1, 1 },
+};
+
+static void kernel_case_desc(const struct kernel_case *c, char *desc)
+{
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(kernel, kernel_cases, kernel_case_desc);
+
+/* Build the kernel command of @c, as tpm2-sessions.c would send it. */
+static size_t kernel_case_cmd(const struct kernel_case *c, u8 *buf, u32 *attrs)
+{
+	size_t len;
+
+	if (c->cc == TPM2_CC_CONTEXT_LOAD) {
+		/* TPMS_CONTEXT: sequence, savedHandle, hierarchy, 4-byte blob */
+		len = build_cmd(buf, TPM2_ST_NO_SESSIONS, c->cc, NULL, 0, NULL,
+				NULL, 0, TPM2_RM_CONTEXT_MIN_SIZE + 4);
+		put_unaligned_be32(c->handle, &buf[TPM_HEADER_SIZE +
+					TPM2_RM_CONTEXT_SAVED_HANDLE]);
+		put_unaligned_be16(4, &buf[TPM_HEADER_SIZE +
+				   TPM2_RM_CONTEXT_MIN_SIZE - 2]);
+		*attrs = ATTR(c->cc, 0, 1);
+		return len;
+	}
+	*attrs = ATTR(c->cc, c->handle ? 1 : 0, 0);
+	if (!c->auth)
+		return build_cmd(buf, TPM2_ST_NO_SESSIONS, c->cc, &c->handle,
+				 c->handle ? 1 : 0, NULL, NULL, 0, 2);
+	return build_cmd(buf, TPM2_ST_SESSIONS, c->cc, &c->handle, 1, &c->auth,
+			 &c->auth_attrs, 1, 2);
+}
+
+static void tpm2_rm_test_kernel(struct kunit *test)
+{
+	const struct kernel_case *c = test->param_value;
+	struct tpm2_rm_kernel k = {
+		.objects = { K_NULL_KEY }, .nr_objects = 1,
+		.sessions = { K_SESSION }, .nr_sessions = 1,
+	};
+	struct tpm2_rm_kcmd kc;
+	u32 attrs;
+	size_t len;
+	u8 *buf;
+
+	buf = kunit_kzalloc(test, 256, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	len = kernel_case_cmd(c, buf, &attrs);
+	tpm2_rm_kernel_classify(buf, len, attrs, &k, &kc);
+	KUNIT_EXPECT_EQ(test, kc.slot, c->slot);
+	KUNIT_EXPECT_EQ(test, kc.foreign, c->foreign);
+	tpm2_rm_kernel_commit(&k, &kc, c->tpm_rc, c->rhandle);
+	KUNIT_EXPECT_EQ(test, k.nr_objects, c->objects);
+	KUNIT_EXPECT_EQ(test, k.nr_sessions, c->sessions);
+}
+
+/* The kernel's loaded contexts count against the RM's slots. */
+static void tpm2_rm_test_kernel_full(struct kunit *test)
+{
+	struct tpm2_rm_chip rm = {
+		.object_slots = 3, .session_slots = 3,
+		.nr_objects = 2, .nr_sessions = 2,
+	};
+
+	KUNIT_EXPECT_FALSE(test, tpm2_rm_resident_full(&rm, true));
+	KUNIT_EXPECT_FALSE(test, tpm2_rm_resident_full(&rm, false));
+	rm.kernel.nr_sessions = 1;
+	KUNIT_EXPECT_TRUE(test, tpm2_rm_resident_full(&rm, true));
+	KUNIT_EXPECT_FALSE(test, tpm2_rm_resident_full(&rm, false));
+	rm.kernel.nr_objects = 1;
+	KUNIT_EXPECT_TRUE(test, tpm2_rm_resident_full(&rm, false));
+}
+
+static struct kunit_case tpm2_rm_kernel_cases[] = {
+	KUNIT_CASE_PARAM(tpm2_rm_test_kernel, kernel_gen_params),
+	KUNIT_CASE(tpm2_rm_test_kernel_full),
+	{}
+};
+
+static struct kunit_suite tpm2_rm_kernel_suite = {
+	.name = "tpm2_rm_kernel_test",
+	.test_cases = tpm2_rm_kernel_cases,
+};
+
 kunit_test_suites(&tpm2_rm_cmd_suite, &tpm2_rm_table_suite,
 		  &tpm2_rm_evict_suite, &tpm2_rm_transport_suite,
 		  &tpm2_rm_quota_suite, &tpm2_rm_gap_suite,
-		  &tpm2_rm_locality_suite);
+		  &tpm2_rm_locality_suite, &tpm2_rm_kernel_suite);
 
 MODULE_DESCRIPTION("KUnit tests for the TPM 2.0 resource manager");
 MODULE_LICENSE("GPL");

@@ -16,7 +16,7 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/tpm.h>
-#include <asm/unaligned.h>
+#include <linux/unaligned.h>
 #include <kunit/visibility.h>
 #include <uapi/linux/tpmrm.h>
 #include "tpm.h"
@@ -748,25 +748,14 @@ void tpm2_rm_evict_all(struct tpm_chip *chip)
 }
 EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_evict_all);
 
-/* Pin a resident RM session a kernel command names (e.g. a policy session). */
-static void tpm2_rm_pin_phandle(struct tpm_chip *chip, u32 handle, bool pin)
+/* Save every resident RM session out of the TPM. */
+static void tpm2_rm_evict_sessions(struct tpm_chip *chip)
 {
-	struct tpm2_rm_entity *ent;
+	struct tpm2_rm_entity *ent, *tmp;
 
-	list_for_each_entry(ent, &chip->rm->lru, lru_node)
-		if (ent->kind == TPM2_RM_SESSION && ent->phandle == handle)
-			ent->pinned = pin;
-}
-
-static void tpm2_rm_pin_named(struct tpm_chip *chip,
-			      const struct tpm2_rm_cmd *cmd, bool pin)
-{
-	unsigned int i;
-
-	for (i = 0; i < cmd->nr_handles; i++)
-		tpm2_rm_pin_phandle(chip, cmd->handles[i], pin);
-	for (i = 0; i < cmd->nr_auths; i++)
-		tpm2_rm_pin_phandle(chip, cmd->auths[i].handle, pin);
+	list_for_each_entry_safe(ent, tmp, &chip->rm->lru, lru_node)
+		if (ent->kind == TPM2_RM_SESSION && !ent->pinned)
+			tpm2_rm_evict(chip, ent, true);
 }
 
 /**
@@ -775,40 +764,35 @@ static void tpm2_rm_pin_named(struct tpm_chip *chip,
  * @buf:	the command
  * @len:	size of @buf (at least the command length)
  *
- * Commands of tpm2_rm_cmd_needs_no_slot() run beside RM contexts. For any
- * other command every resident RM object is evicted. Sessions stay loaded,
- * since kernel-internal users start no sessions of their own but may use a
- * client's session (a trusted key unsealed with a policy session), except
- * before StartAuthSession and ContextLoad, which may need a session slot:
- * then every session the command does not name is evicted as well.
+ * The kernel's own contexts (its HMAC session, its null key, a trusted
+ * key's blob) hold slots like an RM client's: tpm2_rm_kernel_classify()
+ * says which slot the command takes, and only then is one RM context of
+ * that kind evicted, if the slots are full. A command whose authorization
+ * area names a session that is not the kernel's own (policyhandle= of a
+ * trusted key) first has every RM session saved out of the TPM: an RM
+ * client's handles are virtual, so such a command can only name a session
+ * started on the raw /dev/tpmN, never a client's session by accident.
  */
 void tpm2_rm_before_kernel_cmd(struct tpm_chip *chip, const u8 *buf,
 			       size_t len)
 {
-	struct tpm2_rm_cmd cmd;
-	u32 attrs = 0, cc, size;
-	bool sessions;
+	struct tpm2_rm_kcmd kc;
+	u32 attrs = 0, size;
 
 	if (!chip->rm || len < TPM_HEADER_SIZE)
 		return;
-	cc = get_unaligned_be32(&buf[6]);
-	if (tpm2_rm_cmd_needs_no_slot(cc))
-		return;
-	tpm2_rm_flush_stale(chip);
-	if (list_empty(&chip->rm->lru))
-		return;
-	sessions = cc == TPM2_RM_CC_START_AUTH_SESSION ||
-		   cc == TPM2_CC_CONTEXT_LOAD;
-	size = get_unaligned_be32(&buf[2]);
-	tpm2_rm_find_cc_attrs(chip->cc_attrs_tbl, chip->nr_commands, cc,
-			      &attrs);
-	if (size > len || tpm2_rm_cmd_parse(buf, size, attrs, &cmd)) {
-		tpm2_rm_evict_unpinned(chip, sessions);
-		return;
-	}
-	tpm2_rm_pin_named(chip, &cmd, true);
-	tpm2_rm_evict_unpinned(chip, sessions);
-	tpm2_rm_pin_named(chip, &cmd, false);
+	lockdep_assert_held(&chip->tpm_mutex);
+	size = min_t(size_t, get_unaligned_be32(&buf[2]), len);
+	tpm2_rm_find_cc_attrs(chip->cc_attrs_tbl, chip->nr_commands,
+			      get_unaligned_be32(&buf[6]), &attrs);
+	tpm2_rm_kernel_classify(buf, size, attrs, &chip->rm->kernel, &kc);
+	if (kc.slot != TPM2_RM_KSLOT_NONE || kc.foreign)
+		tpm2_rm_flush_stale(chip);
+	if (kc.foreign)
+		tpm2_rm_evict_sessions(chip);
+	if (kc.slot != TPM2_RM_KSLOT_NONE)
+		tpm2_rm_make_room(chip, kc.slot == TPM2_RM_KSLOT_SESSION);
+	chip->rm->kernel.pending = kc;
 }
 
 /**

@@ -265,6 +265,62 @@ struct tpm2_rm_stats {
 };
 
 /**
+ * enum tpm2_rm_kslot - the TPM slot a kernel command takes while it runs
+ * @TPM2_RM_KSLOT_NONE:		none (it names loaded handles or none)
+ * @TPM2_RM_KSLOT_OBJECT:	an object slot (ContextLoad of an object,
+ *				CreatePrimary, Load, sequence starts)
+ * @TPM2_RM_KSLOT_SESSION:	a session slot (StartAuthSession,
+ *				ContextLoad of a session)
+ */
+enum tpm2_rm_kslot {
+	TPM2_RM_KSLOT_NONE,
+	TPM2_RM_KSLOT_OBJECT,
+	TPM2_RM_KSLOT_SESSION,
+};
+
+#define TPM2_RM_KERNEL_MAX		4
+
+/**
+ * struct tpm2_rm_kcmd - what a kernel command does to the kernel's contexts
+ * @slot:	the slot it needs, &enum tpm2_rm_kslot
+ * @loads:	on success its response handle is a new kernel context
+ * @foreign:	its authorization area names a session that is not the
+ *		kernel's (a policy session for a trusted key)
+ * @flushed:	the handle FlushContext removes, or 0
+ * @ended:	sessions it ends on success (continueSession clear)
+ * @nr_ended:	entries in @ended
+ */
+struct tpm2_rm_kcmd {
+	u8 slot;
+	bool loads;
+	bool foreign;
+	u32 flushed;
+	u32 ended[TPM2_RM_MAX_AUTHS];
+	u8 nr_ended;
+};
+
+/**
+ * struct tpm2_rm_kernel - the kernel's own contexts loaded in the TPM
+ * @objects:	handles of kernel objects (its null key, a trusted key's
+ *		blob) between their load and their FlushContext
+ * @nr_objects:	entries in @objects
+ * @sessions:	handles of kernel sessions (chip->auth) the TPM holds loaded
+ * @nr_sessions: entries in @sessions
+ * @pending:	the kernel command being sent, between the two hooks
+ *
+ * The RM counts these as taken slots: tpm2_rm_resident_full() adds them to
+ * its own. Updated only by the kernel-command hooks of tpm_transmit(), with
+ * the chip's tpm_mutex held.
+ */
+struct tpm2_rm_kernel {
+	u32 objects[TPM2_RM_KERNEL_MAX];
+	unsigned int nr_objects;
+	u32 sessions[TPM2_RM_KERNEL_MAX];
+	unsigned int nr_sessions;
+	struct tpm2_rm_kcmd pending;
+};
+
+/**
  * struct tpm2_rm_chip - per-chip residency state
  * @lru:		resident entities of all spaces, least recently used
  *			first
@@ -291,6 +347,7 @@ struct tpm2_rm_stats {
  * @users:		list of &struct tpm2_rm_user, one per uid with open files
  * @users_lock:		protects @users and each entry's refs; taken without
  *			the tpm_mutex, at open and release
+ * @kernel:		the kernel's own loaded contexts, see tpm2-rm-kernel.c
  * @locality_mask:	localities clients may choose, bit n for locality n;
  *			bit 0 is always set (sysfs rm/locality_mask)
  *
@@ -324,6 +381,7 @@ struct tpm2_rm_chip {
 	struct list_head users;
 	spinlock_t users_lock; /* see @users_lock above */
 	u8 locality_mask;
+	struct tpm2_rm_kernel kernel;
 };
 
 /**
@@ -458,6 +516,21 @@ int tpm2_rm_locality_mask_parse(const char *buf, u8 *mask);
 int tpm2_rm_set_locality(struct tpm_chip *chip, struct tpm2_rm_space *space,
 			 u32 locality);
 extern const struct attribute_group tpm2_rm_attr_group;
+
+/* tpm2-rm-kernel.c: the kernel's own contexts (TCG_TPM2_HMAC) */
+int tpm2_load_context(struct tpm_chip *chip, u8 *buf,
+		      unsigned int *offset, u32 *handle);
+int tpm2_save_context(struct tpm_chip *chip, u32 handle, u8 *buf,
+		      unsigned int buf_size, unsigned int *offset);
+void tpm2_rm_kernel_classify(const u8 *buf, size_t len, u32 attrs,
+			     const struct tpm2_rm_kernel *k,
+			     struct tpm2_rm_kcmd *kc);
+void tpm2_rm_kernel_commit(struct tpm2_rm_kernel *k,
+			   const struct tpm2_rm_kcmd *kc, u32 tpm_rc,
+			   u32 rhandle);
+void tpm2_rm_after_kernel_cmd(struct tpm_chip *chip, const u8 *buf,
+			      ssize_t len);
+bool tpm2_rm_kernel_yield(struct tpm_chip *chip);
 
 /* tpm2-rm-dev.c: /dev/tpmrmN */
 int tpm2_rm_dev_init(void);

@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The kernel's own TPM users next to /dev/tpmrm0 clients, on a kernel with
+ * TCG_TPM2_HMAC (the test skips without /sys/class/tpm/tpm0/null_name).
+ *
+ * With every object and session slot that RM clients may take in use:
+ * hwrng reads succeed, IMA measurements land in PCR 10 and match the
+ * measurement log, a TPM trusted key can be created and loaded again,
+ * null_name does not change (the kernel never failed to load its null key,
+ * which would disable the chip), and every client context still works.
+ * A raw /dev/tpm0 user never sees a loaded kernel session.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include "../kselftest_harness.h"
+#include "tpm2_lib.h"
+
+#define NULL_NAME	"/sys/class/tpm/tpm0/null_name"
+#define IMA_DIR		"/sys/kernel/security/ima/"
+#define IMA_OWNER	4242	/* files of this owner are measured */
+#define NR_FILES	4
+#define PER_FILE	8
+#define KEY_SPEC_PROCESS_KEYRING	-2
+#define KEYCTL_READ	11
+
+struct holder {
+	int fd;
+	unsigned int nr_keys, nr_sessions;
+	struct tpm2_key keys[PER_FILE];
+	struct tpm2_session sessions[PER_FILE];
+};
+
+static int read_text(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	return 0;
+}
+
+/* Open files that take every object and session the RM gives them. */
+static unsigned int hold_all(struct holder *h, unsigned int nr)
+{
+	unsigned int i, j, held = 0;
+
+	for (i = 0; i < nr; i++) {
+		h[i].fd = tpm2_open(TPM2_RM_DEV, O_RDWR);
+		if (h[i].fd < 0)
+			continue;
+		for (j = 0; j < PER_FILE; j++, h[i].nr_keys++)
+			if (tpm2_create_primary(h[i].fd, TPM2_KEY_SIGN, NULL, 0,
+						&h[i].keys[j]))
+				break;
+		for (j = 0; j < PER_FILE; j++, h[i].nr_sessions++)
+			if (tpm2_start_session(h[i].fd, TPM2_SE_HMAC,
+					       &h[i].sessions[j]))
+				break;
+		held += h[i].nr_keys + h[i].nr_sessions;
+	}
+	return held;
+}
+
+/* Every context of every holder still answers; then flush them. */
+static int check_and_release(struct holder *h, unsigned int nr)
+{
+	struct tpm2_name name;
+	unsigned int i, j;
+	int bad = 0;
+
+	for (i = 0; i < nr; i++) {
+		if (h[i].fd < 0)
+			continue;
+		for (j = 0; j < h[i].nr_keys; j++)
+			bad |= !!tpm2_read_public(h[i].fd, h[i].keys[j].handle,
+						  &name);
+		for (j = 0; j < h[i].nr_sessions; j++)
+			bad |= !!tpm2_flush(h[i].fd, h[i].sessions[j].handle);
+		close(h[i].fd);
+	}
+	return bad;
+}
+
+static ssize_t hwrng_read(void *buf, size_t len)
+{
+	int fd = open("/dev/hwrng", O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len);
+	close(fd);
+	return n;
+}
+
+/* A trusted key sealed by the TPM, then unsealed again from its blob. */
+static int trusted_key_roundtrip(void)
+{
+	char *blob, *cmd;
+	long id, n;
+
+	id = syscall(__NR_add_key, "trusted", "tpmrm_kernel_test", "new 32",
+		     6, KEY_SPEC_PROCESS_KEYRING);
+	if (id < 0)
+		return -errno;
+	blob = calloc(1, 8192);
+	cmd = calloc(1, 8300);
+	if (!blob || !cmd)
+		return -ENOMEM;
+	n = syscall(__NR_keyctl, KEYCTL_READ, id, blob, 8191);
+	if (n <= 0 || n > 8191) {
+		n = -EIO;
+		goto out;
+	}
+	blob[n] = 0;
+	snprintf(cmd, 8300, "load %s", blob);
+	id = syscall(__NR_add_key, "trusted", "tpmrm_kernel_test2", cmd,
+		     strlen(cmd), KEY_SPEC_PROCESS_KEYRING);
+	n = id < 0 ? -errno : 0;
+out:
+	free(blob);
+	free(cmd);
+	return n;
+}
+
+/* Replay the sha256 bank of PCR 10 from IMA's binary measurement log. */
+static int ima_replay_pcr10(uint8_t *pcr)
+{
+	uint8_t *log = malloc(1 << 20), sha1[20], zero[20] = { 0 }, pair[64];
+	size_t len = 0, off = 0;
+	int fd, n;
+
+	fd = open(IMA_DIR "binary_runtime_measurements", O_RDONLY);
+	if (fd < 0 || !log)
+		return -errno;
+	while ((n = read(fd, log + len, (1 << 20) - len)) > 0)
+		len += n;
+	close(fd);
+	memset(pcr, 0, 32);
+	while (off + 32 <= len) {
+		uint32_t idx, nlen, dlen;
+
+		memcpy(&idx, log + off, 4);
+		memcpy(sha1, log + off + 4, 20);
+		memcpy(&nlen, log + off + 24, 4);
+		off += 28 + nlen;
+		memcpy(&dlen, log + off, 4);
+		off += 4;
+		if (off + dlen > len)
+			break;
+		if (idx == 10) {
+			memcpy(pair, pcr, 32);
+			if (!memcmp(sha1, zero, 20))
+				memset(pair + 32, 0xff, 32);	/* violation */
+			else
+				tpm2_sha256(log + off, dlen, pair + 32);
+			tpm2_sha256(pair, 64, pcr);
+		}
+		off += dlen;
+	}
+	free(log);
+	return off == len ? 0 : -EINVAL;
+}
+
+static int ima_policy_once(void)
+{
+	static int done;
+	char rule[128];
+	int fd, n;
+
+	if (done)
+		return 0;
+	fd = open(IMA_DIR "policy", O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	n = snprintf(rule, sizeof(rule),
+		     "measure func=FILE_CHECK mask=MAY_READ fowner=%d\n",
+		     IMA_OWNER);
+	n = write(fd, rule, n) == n ? 0 : -errno;
+	close(fd);
+	done = !n;
+	return n;
+}
+
+/* Create, and read, @nr new files that IMA measures. */
+static int ima_measure_files(const char *dir, unsigned int nr)
+{
+	char path[256], data[64], buf[64];
+	unsigned int i;
+	int fd;
+
+	for (i = 0; i < nr; i++) {
+		snprintf(path, sizeof(path), "%s/m%u-%d", dir, i, getpid());
+		fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0644);
+		if (fd < 0)
+			return -errno;
+		tpm2_random(data, sizeof(data));
+		if (write(fd, data, sizeof(data)) != sizeof(data)) {
+			close(fd);
+			return -EIO;
+		}
+		close(fd);
+		if (chown(path, IMA_OWNER, IMA_OWNER))
+			return -errno;
+		fd = open(path, O_RDONLY);
+		if (fd < 0)
+			return -errno;
+		if (read(fd, buf, sizeof(buf)) < 0) {
+			close(fd);
+			return -errno;
+		}
+		close(fd);
+	}
+	return 0;
+}
+
+FIXTURE(kernel) {
+	char null_name[256];
+	char dir[64];
+	struct holder h[NR_FILES];
+};
+
+FIXTURE_SETUP(kernel)
+{
+	if (read_text(NULL_NAME, self->null_name, sizeof(self->null_name)))
+		SKIP(return, "no kernel HMAC sessions (%s missing)", NULL_NAME);
+	strcpy(self->dir, "/tmp/tpmrm_kernel_XXXXXX");
+	ASSERT_NE(NULL, mkdtemp(self->dir));
+	/* a tmpfs of our own: IMA measures files on it, not the 9p root */
+	ASSERT_EQ(0, mount("tmpfs", self->dir, "tmpfs", 0, "size=1m"));
+	memset(self->h, 0, sizeof(self->h));
+}
+
+FIXTURE_TEARDOWN(kernel)
+{
+	if (self->dir[0]) {
+		umount(self->dir);
+		rmdir(self->dir);
+	}
+}
+
+TEST_F(kernel, kernel_users_beside_full_rm)
+{
+	uint8_t rnd[64], pcr[32], replay[32];
+	char after[256];
+	unsigned int i;
+	int fd;
+
+	ASSERT_EQ(0, ima_policy_once());
+	ASSERT_LT(0, hold_all(self->h, NR_FILES));
+
+	for (i = 0; i < 4; i++)
+		EXPECT_EQ((ssize_t)sizeof(rnd), hwrng_read(rnd, sizeof(rnd)));
+	EXPECT_EQ(0, ima_measure_files(self->dir, 4));
+	EXPECT_EQ(0, trusted_key_roundtrip());
+	/* tpm_chip disabled by a failed null key load: hwrng reads fail */
+	EXPECT_EQ((ssize_t)sizeof(rnd), hwrng_read(rnd, sizeof(rnd)));
+
+	ASSERT_EQ(0, read_text(NULL_NAME, after, sizeof(after)));
+	EXPECT_STREQ(self->null_name, after);
+
+	fd = tpm2_open(TPM2_RM_DEV, O_RDWR);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, tpm2_pcr_read(fd, 10, pcr));
+	close(fd);
+	ASSERT_EQ(0, ima_replay_pcr10(replay));
+	EXPECT_EQ(0, memcmp(pcr, replay, sizeof(pcr)));
+
+	EXPECT_EQ(0, check_and_release(self->h, NR_FILES));
+}
+
+/* After a kernel operation the raw device still sees no loaded session. */
+TEST_F(kernel, raw_sees_no_kernel_session)
+{
+	uint32_t handles[16];
+	uint8_t rnd[16];
+	int fd, n;
+
+	ASSERT_EQ((ssize_t)sizeof(rnd), hwrng_read(rnd, sizeof(rnd)));
+	fd = tpm2_open(TPM2_RAW_DEV, O_RDWR);
+	ASSERT_LE(0, fd);
+	n = tpm2_handles_by_type(fd, TPM2_HT_LOADED_SESSION, handles, 16);
+	close(fd);
+	EXPECT_EQ(0, n);
+}
+
+TPMRM_TEST_MAIN()

@@ -1890,6 +1890,7 @@ static struct kunit_suite tpm2_rm_locality_suite = {
 #define K_SESSION	0x02000005
 #define K_OTHER_SESSION	0x03000001
 #define K_NULL_KEY	0x80000004
+#define K_RH_NULL	0x40000007	/* TPM_RH_NULL */
 
 struct kernel_case {
 	const char *desc;
@@ -1946,7 +1947,7 @@ static const struct kernel_case kernel_cases[] = {
 	  TPM2_CC_PCR_EXTEND, 10, TPM2_RS_PW, 0, 0, 0,
 	  TPM2_RM_KSLOT_NONE, false, 1, 1 },
 	{ "CreatePrimary takes an object slot",
-	  TPM2_CC_CREATE_PRIMARY, TPM2_RH_NULL, TPM2_RS_PW, 0, 0, 0x80000006,
+	  TPM2_CC_CREATE_PRIMARY, K_RH_NULL, TPM2_RS_PW, 0, 0, 0x80000006,
 	  TPM2_RM_KSLOT_OBJECT, false, 2, 1 },
 	{ "GetRandom needs no slot",
 	  TPM2_CC_GET_RANDOM, 0, 0, 0, 0, 0, TPM2_RM_KSLOT_NONE, false, 1, 1 },

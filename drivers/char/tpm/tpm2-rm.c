@@ -815,6 +815,9 @@ void tpm2_rm_after_transmit(struct tpm_chip *chip, const u8 *cmd,
 	    cmd_len < TPM_HEADER_SIZE + 2 ||
 	    get_unaligned_be32(&cmd[6]) != TPM2_CC_STARTUP)
 		return;
+	/* the kernel's own contexts are gone from the TPM as well */
+	chip->rm->kernel.nr_objects = 0;
+	chip->rm->kernel.nr_sessions = 0;
 	tpm2_rm_drop_state(chip, get_unaligned_be16(&cmd[TPM_HEADER_SIZE]) ==
 				 TPM2_RM_SU_CLEAR);
 }

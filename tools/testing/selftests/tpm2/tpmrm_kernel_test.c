@@ -31,6 +31,8 @@
 #define PER_FILE	8
 #define KEY_SPEC_PROCESS_KEYRING	-2
 #define KEYCTL_READ	11
+#define TPM2_CC_CERTIFY	0x00000148
+#define TPMA_SESSION_AUDIT	0x80
 
 struct holder {
 	int fd;
@@ -200,12 +202,13 @@ static int ima_policy_once(void)
 /* Create, and read, @nr new files that IMA measures. */
 static int ima_measure_files(const char *dir, unsigned int nr)
 {
+	static unsigned int seq;
 	char path[256], data[64], buf[64];
 	unsigned int i;
 	int fd;
 
 	for (i = 0; i < nr; i++) {
-		snprintf(path, sizeof(path), "%s/m%u-%d", dir, i, getpid());
+		snprintf(path, sizeof(path), "%s/m%u-%d", dir, seq++, getpid());
 		fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0644);
 		if (fd < 0)
 			return -errno;
@@ -282,6 +285,60 @@ TEST_F(kernel, kernel_users_beside_full_rm)
 	EXPECT_EQ(0, memcmp(pcr, replay, sizeof(pcr)));
 
 	EXPECT_EQ(0, check_and_release(self->h, NR_FILES));
+}
+
+/*
+ * TPM2_Certify of a key by itself: two authorizations (ADMIN and USER role
+ * of the key) and an audit session, three loaded sessions at once.
+ */
+static int certify_three_sessions(int fd, const struct tpm2_key *key,
+				  struct tpm2_session *s)
+{
+	uint32_t handles[2] = { key->handle, key->handle };
+	struct tpm2_name names[2] = { key->name, key->name };
+	struct tpm2_auth auths[3] = {
+		{ &s[0], TPM2_SA_CONTINUE_SESSION },
+		{ &s[1], TPM2_SA_CONTINUE_SESSION },
+		{ &s[2], TPM2_SA_CONTINUE_SESSION | TPMA_SESSION_AUDIT },
+	};
+	/* qualifyingData: empty; inScheme: TPM_ALG_NULL (the key's own) */
+	uint8_t params[4] = { 0, 0, TPM2_ALG_NULL >> 8, TPM2_ALG_NULL & 0xff };
+	struct tpm2_rsp *rsp = malloc(sizeof(*rsp));
+	int ret;
+
+	if (!rsp)
+		return -ENOMEM;
+	ret = tpm2_exec(fd, TPM2_CC_CERTIFY, handles, names, 2, 0, auths, 3,
+			params, sizeof(params), rsp);
+	if (!ret)
+		ret = rsp->rc;
+	free(rsp);
+	return ret;
+}
+
+TEST_F(kernel, three_sessions_right_after_ima_extend)
+{
+	struct tpm2_session s[3];
+	uint8_t pcr[32], replay[32];
+	struct tpm2_key key;
+	unsigned int i;
+	int fd;
+
+	ASSERT_EQ(0, ima_policy_once());
+	fd = tpm2_open(TPM2_RM_DEV, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, tpm2_create_primary(fd, TPM2_KEY_SIGN, NULL, 0, &key));
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, tpm2_start_session(fd, TPM2_SE_HMAC, &s[i]));
+	/* the kernel's session takes a slot for the extend, and keeps it */
+	ASSERT_EQ(0, ima_measure_files(self->dir, 1));
+	EXPECT_EQ(0, certify_three_sessions(fd, &key, s));
+	/* and the kernel measures again afterwards, in a new session */
+	ASSERT_EQ(0, ima_measure_files(self->dir, 1));
+	EXPECT_EQ(0, tpm2_pcr_read(fd, 10, pcr));
+	ASSERT_EQ(0, ima_replay_pcr10(replay));
+	EXPECT_EQ(0, memcmp(pcr, replay, sizeof(pcr)));
+	close(fd);
 }
 
 /* After a kernel operation the raw device still sees no loaded session. */

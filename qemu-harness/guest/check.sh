@@ -36,6 +36,12 @@ for t in test_smoke.sh test_space.sh; do
 	 unit "python/$t" pyunit 300 sh "./$t")
 done
 
+# The bench smoke run: every make bench workload at a tiny size.
+if [ -x "$TPMRM_TESTS/tpmbench" ] && wanted bench-smoke; then
+	unit bench-smoke tap 240 sh "$TPMRM_REPO/qemu-harness/bench/smoke.sh" \
+		"$TPMRM_TESTS/tpmbench"
+fi
+
 # Proof that the harness can fail: INJECT=fail|warn|hang on the host.
 case "${TPMRM_INJECT:-}" in
 fail) unit injected/fail tap 10 sh -c 'echo 1..1; echo "not ok 1 injected failure"; exit 1' ;;

@@ -2,6 +2,7 @@
 # Make $OBJ/.config from tinyconfig plus the given fragments, and fail if any
 # option a fragment asks for did not land (a missing dependency, a typo).
 set -eu
+[ -z "${TPMRM_SETUP_ONLY:-}" ] || { echo "setup-only: stop before configuring the kernel"; exit 0; }
 SRC=$(realpath "$1")
 OBJ=$(realpath -m "$2")
 shift 2

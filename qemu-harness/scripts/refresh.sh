@@ -6,6 +6,7 @@ set -eu
 REPO=$1
 BUILD=$2
 src=$BUILD/src-rm
+[ -z "${TPMRM_SETUP_ONLY:-}" ] || { echo "setup-only: stop before refreshing patches/"; exit 0; }
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 

@@ -105,7 +105,8 @@ help:
 	@echo "                ONLY='tpmrm_fuzz_test ...' for some selftests only)"
 	@echo "make kunit      boot the kernel and judge only its KUnit suites"
 	@echo "make check-harness  the harness's own test (also run by make check)"
-	@echo "make clean      remove the builds' objects and results; distclean: all of BUILD"
+	@echo "make clean      remove the builds' objects and results"
+	@echo "make distclean  remove all of BUILD"
 	@echo "variables: FLAVOUR=rm|base CONFIG=minimal|debug TPM=tis|crb BUILD=dir"
 
 deps:

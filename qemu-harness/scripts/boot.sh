@@ -135,7 +135,7 @@ job_status() {
 		exit 124
 	fi
 	if ! grep -aq '^### HARNESS stage2' "$run/results"; then
-		echo "boot: the kernel did not boot: ${why:-QEMU exited with $qrc before the guest's second stage}" >&2
+		echo "boot: the kernel did not boot: ${why:-QEMU exited with $qrc before the second stage of the guest}" >&2
 		exit 1
 	fi
 	why=$(sed -n 's/^### HARNESS nostart //p' "$run/results" | head -n1)

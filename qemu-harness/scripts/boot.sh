@@ -27,11 +27,12 @@ HARNESS=$REPO/qemu-harness
 mkdir -p "$BUILD/runs"
 run=$(mktemp -d "$BUILD/runs/$TPM.XXXXXX")
 swtpm_pid=
+proxy_pid=
 timeout_pid=
 
 cleanup() {
 	local pid
-	for pid in $timeout_pid $swtpm_pid; do
+	for pid in $timeout_pid $proxy_pid $swtpm_pid; do
 		kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 	done
 	if [ "$MODE" = check ]; then
@@ -39,6 +40,9 @@ cleanup() {
 		mkdir -p "$RESULTS"
 		cp "$run"/results "$run"/console.log "$run"/status "$RESULTS/" 2>/dev/null
 		echo "${FLAVOUR:-rm}" > "$RESULTS/flavour"
+		# personality (qemu-harness/personality): what the proxy did
+		[ -z "${PERSONALITY:-}" ] ||
+			cp "$run/personality.json" "$run/proxy.log" "$RESULTS/" 2>/dev/null || :
 	fi
 	[ -z "${SWTPM_LOG_COPY:-}" ] || cp "$run/swtpm.log" "$SWTPM_LOG_COPY" || :
 	[ -z "${RESULTS_COPY:-}" ] || cp "$run/results" "$RESULTS_COPY" || :
@@ -61,11 +65,33 @@ for _ in $(seq 100); do
 done
 [ -S "$run/swtpm.sock" ] || { echo "boot: swtpm did not start" >&2; exit 1; }
 
+# --- personality (qemu-harness/personality/README.md) ---
+# PERSONALITY=name[,key=value...] puts the proxy between QEMU and swtpm;
+# PERSONALITY_SEED seeds its injected warnings.
+tpm_sock=$run/swtpm.sock
+if [ -n "${PERSONALITY:-}" ]; then
+	: "${PERSONALITY_SEED:=0}"
+	echo "boot: personality $PERSONALITY seed $PERSONALITY_SEED"
+	python3 "$HARNESS/personality/proxy.py" --listen "$run/proxy.sock" \
+		--swtpm "$run/swtpm.sock" --personality "$PERSONALITY" \
+		--seed "$PERSONALITY_SEED" --stats "$run/personality.json" \
+		--log "$run/proxy.log" &
+	proxy_pid=$!
+	for _ in $(seq 100); do
+		[ -S "$run/proxy.sock" ] && break
+		sleep 0.05
+	done
+	[ -S "$run/proxy.sock" ] || { echo "boot: proxy did not start" >&2; exit 1; }
+	tpm_sock=$run/proxy.sock
+fi
+# --- end personality ---
+
 {
 	echo "export TPMRM_REPO='$REPO' TPMRM_SRC='$SRC_RM' TPMRM_TESTS='$TESTS'"
 	echo "export TPMRM_TPM='$TPM' TPMRM_CONFIG='$CONFIG' TPMRM_RUN='$run'"
 	echo "export TPMRM_INJECT='${INJECT:-}' TPMRM_ONLY='${ONLY:-}'"
 	echo "export TPMRM_EXTENDED='$EXTENDED' TPMRM_UNIT_TIMEOUT='$UNIT_TIMEOUT'"
+	echo "export TPMRM_PERSONALITY='${PERSONALITY:-}' TPMRM_REGAP_SAVES='${REGAP_SAVES:-}'"
 	case "$MODE" in
 	demo)  echo ". '$HARNESS/guest/demo.sh'" ;;
 	check) echo ". '$HARNESS/guest/check.sh'" ;;
@@ -88,7 +114,7 @@ qemu=(qemu-system-x86_64 -machine q35 -accel "${ACCEL:-tcg}"
 	-cpu qemu64,vendor=GenuineIntel -smp 2 -m "${MEM:-1024}"
 	-nodefaults -no-user-config -display none -no-reboot
 	-kernel "$KERNEL" -initrd "$INITRAMFS" -append "$append"
-	-chardev socket,id=chrtpm,path="$run/swtpm.sock"
+	-chardev socket,id=chrtpm,path="$tpm_sock"
 	-tpmdev emulator,id=tpm0,chardev=chrtpm -device "tpm-$TPM,tpmdev=tpm0"
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
 	-device virtio-rng-pci)

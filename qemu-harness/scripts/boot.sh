@@ -32,7 +32,9 @@ timeout_pid=
 
 cleanup() {
 	local pid
-	for pid in $timeout_pid $proxy_pid $swtpm_pid; do
+	# personality proxy: its exit status must not stop the cleanup
+	[ -z "$proxy_pid" ] || { kill "$proxy_pid" && wait "$proxy_pid"; } 2>/dev/null || :
+	for pid in $timeout_pid $swtpm_pid; do
 		kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 	done
 	if [ "$MODE" = check ]; then

@@ -218,6 +218,7 @@ class Filter:
         self.rng = random.Random(values.get('seed', seed))
         self.sleep = sleep
         self.clock = clock
+        self.trace = None        # a callable taking one line, or None
         self.saved = {}          # session handle -> context sequence
         self.last_warned = None  # the command last answered with a warning
         self.stats = {'commands': 0, 'injected': {}, 'retried': {},
@@ -248,10 +249,17 @@ class Filter:
             self.last_warned = None
         rc = self.early_rc(cmd, cc)
         if rc:
+            if self.trace:
+                self.trace('%#x %s -> %#x (proxy)' % (cc, cmd[10:14].hex(),
+                                                      rc))
             return rc_response(rc)
         t0 = self.clock()
         rsp = self.forward(cmd, cc)
         self.latency(cc, rsp, self.clock() - t0)
+        if self.trace:
+            self.trace('%#x %s -> %#x' % (cc, cmd[10:14].hex(),
+                                          header(rsp)[2] if header(rsp)
+                                          else -1))
         return rsp
 
     def early_rc(self, cmd, cc):

@@ -162,6 +162,8 @@ def main():
     log('personality %s seed %d: %s' % (args.personality, args.seed,
                                         json.dumps(values, sort_keys=True)))
     proxy = Proxy(args, values)
+    if os.environ.get('PERSONALITY_TRACE'):
+        proxy.filter.trace = log
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     srv.bind(args.listen)

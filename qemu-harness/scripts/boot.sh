@@ -74,7 +74,7 @@ tpm_sock=$run/swtpm.sock
 if [ -n "${PERSONALITY:-}" ]; then
 	: "${PERSONALITY_SEED:=0}"
 	echo "boot: personality $PERSONALITY seed $PERSONALITY_SEED"
-	python3 "$HARNESS/personality/proxy.py" --listen "$run/proxy.sock" \
+	PERSONALITY_TRACE=${PERSONALITY_TRACE:-} python3 "$HARNESS/personality/proxy.py" --listen "$run/proxy.sock" \
 		--swtpm "$run/swtpm.sock" --personality "$PERSONALITY" \
 		--seed "$PERSONALITY_SEED" --stats "$run/personality.json" \
 		--log "$run/proxy.log" &

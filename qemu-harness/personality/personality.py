@@ -220,6 +220,7 @@ class Filter:
         self.clock = clock
         self.trace = None        # a callable taking one line, or None
         self.saved = {}          # session handle -> context sequence
+        self.next_seq = None     # the next session save's sequence
         self.last_warned = None  # the command last answered with a warning
         self.stats = {'commands': 0, 'injected': {}, 'retried': {},
                       'gap_errors': 0, 'gap_max_seen': 0, 'saves': 0,
@@ -230,6 +231,7 @@ class Filter:
     def reset(self):
         """The TPM was power-cycled (CMD_INIT): no session survives."""
         self.saved.clear()
+        self.next_seq = None
 
     def count(self, what, key):
         """Count @what (injected, retried) for command code @key."""
@@ -274,7 +276,7 @@ class Filter:
             self.count('injected', '%#x:%#x' % (cc, rc))
             self.last_warned = (cmd, rc)
             return rc
-        return self.slot_rc(cmd, cc)
+        return self.slot_rc(cmd, cc) or self.gap_rc(cmd, cc)
 
     def injected(self, cc, draw):
         """The warning drawn for @cc (one draw per command), or 0."""
@@ -335,6 +337,40 @@ class Filter:
                 return RC_SESSION_HANDLES
         return 0
 
+    def gap_maxed(self):
+        """Would the next session save be refused (TPM_RC_CONTEXT_GAP)?"""
+        gap = self.v.get('gap')
+        if gap is None or self.next_seq is None or not self.saved:
+            return False
+        return self.next_seq - min(self.saved.values()) > gap
+
+    def gap_rc(self, cmd, cc):
+        """TPM_RC_CONTEXT_GAP for a session that would take the last slot.
+
+        At the maximum gap the reference TPM keeps its last free session
+        slot for the oldest saved session, the only one whose load (and
+        save again) lets the counter move on: StartAuthSession and the
+        ContextLoad of any other session are refused.
+        """
+        if cc == CC['StartAuthSession']:
+            handle = None
+        elif cc == CC['ContextLoad'] and len(cmd) >= 22 and \
+                cmd[18] in (0x02, 0x03):
+            handle = struct.unpack('>I', cmd[18:22])[0]
+        else:
+            return 0
+        if not self.gap_maxed():
+            return 0
+        oldest = min(self.saved, key=self.saved.get)
+        if handle == oldest:
+            return 0
+        free = min(self.v.get('loaded', 3), 3) - \
+            len(self.handles(0x02000000))
+        if free > 1:
+            return 0
+        self.stats['gap_errors'] += 1
+        return RC_CONTEXT_GAP
+
     def forward(self, cmd, cc):
         """Send @cmd to swtpm and bring its answer into the personality."""
         rsp = self.backend(cmd)
@@ -380,6 +416,7 @@ class Filter:
                     return rc_response(RC_CONTEXT_GAP)
                 # Could not undo: let the save stand, as swtpm did it.
         self.saved[handle] = seq
+        self.next_seq = seq + 1
         return rsp
 
     def rewrite_props(self, cmd, rsp):

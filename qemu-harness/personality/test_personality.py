@@ -174,6 +174,28 @@ class FilterTest(unittest.TestCase):
         self.assertEqual(P.header(f.transmit(T.context_save(old)))[2], 0)
         self.assertEqual(P.header(f.transmit(T.context_save(churn)))[2], 0)
 
+    def test_gap_keeps_last_slot_for_oldest(self):
+        f, tpm = make('gap=4')
+        old, x, y = 0x02000000, 0x02000001, 0x02000002
+        octx = f.transmit(T.context_save(old))[10:]
+        yctx = f.transmit(T.context_save(y))[10:]
+        for _ in range(2):              # x saved 2, 3 past old
+            f.transmit(T.context_load(f.transmit(T.context_save(x))[10:]))
+        self.assertFalse(f.gap_maxed())
+        xctx = f.transmit(T.context_save(x))[10:]
+        self.assertTrue(f.gap_maxed())
+        tpm.loaded = {0x02000010, 0x02000011}       # one slot free
+        self.assertEqual(P.header(f.transmit(T.context_load(yctx)))[2],
+                         P.RC_CONTEXT_GAP)
+        self.assertEqual(P.header(f.transmit(T.start_hmac_session()))[2],
+                         P.RC_CONTEXT_GAP)
+        tpm.loaded = {0x02000010}                   # two free
+        self.assertEqual(P.header(f.transmit(T.context_load(xctx)))[2], 0)
+        tpm.loaded = {0x02000010, 0x02000011}
+        self.assertEqual(P.header(f.transmit(T.context_load(octx)))[2], 0)
+        self.assertFalse(f.gap_maxed())
+        self.assertEqual(f.stats['gap_errors'], 2)
+
     def test_gap_flush_and_reset(self):
         for forget in ('flush', 'reset', 'startup'):
             f, _ = make('gap=2')

@@ -212,13 +212,18 @@ class Filter:
     """
 
     def __init__(self, values, backend, seed=0, sleep=time.sleep,
-                 clock=time.monotonic):
+                 clock=time.monotonic, quiet_selftests=0):
         self.v = values
         self.backend = backend
         self.rng = random.Random(values.get('seed', seed))
         self.sleep = sleep
         self.clock = clock
         self.trace = None        # a callable taking one line, or None
+        # no warnings before this many TPM2_SelfTest since power-on: the
+        # proxy waits for the kernel's, after the firmware's (SeaBIOS
+        # does not resend; a warning makes it disable the hierarchies)
+        self.quiet_selftests = quiet_selftests
+        self.selftests = 0
         self.saved = {}          # session handle -> context sequence
         self.next_seq = None     # the next session save's sequence
         self.last_warned = None  # the command last answered with a warning
@@ -232,6 +237,7 @@ class Filter:
         """The TPM was power-cycled (CMD_INIT): no session survives."""
         self.saved.clear()
         self.next_seq = None
+        self.selftests = 0
 
     def count(self, what, key):
         """Count @what (injected, retried) for command code @key."""
@@ -280,7 +286,9 @@ class Filter:
 
     def injected(self, cc, draw):
         """The warning drawn for @cc (one draw per command), or 0."""
-        if cc in NO_INJECT:
+        if cc == CC['SelfTest']:
+            self.selftests += 1
+        if cc in NO_INJECT or self.selftests < self.quiet_selftests:
             return 0
         edge = 0.0
         for key, rc in (('retry', RC_RETRY), ('testing', RC_TESTING),

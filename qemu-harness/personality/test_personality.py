@@ -246,6 +246,16 @@ class FilterTest(unittest.TestCase):
         rcs, _ = self.injections('retry=1', 1, [T.startup()] * 20)
         self.assertEqual(set(rcs), {0})
 
+    def test_quiet_until_kernel(self):
+        tpm = FakeTpm()
+        f = P.Filter(P.parse('retry=1'), tpm, quiet_selftests=2)
+        selftest = P.command(P.CC['SelfTest'], b'\x01')
+        rcs = [P.header(f.transmit(c))[2] for c in
+               (getrandom(), selftest, getrandom(), selftest, getrandom())]
+        self.assertEqual(rcs, [0, 0, 0, 0, P.RC_RETRY])
+        f.reset()
+        self.assertEqual(P.header(f.transmit(getrandom()))[2], 0)
+
     def test_retried_counted(self):
         f, tpm = make('retry=1')
         f.v['retry'] = 1

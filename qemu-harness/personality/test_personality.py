@@ -146,6 +146,9 @@ class FilterTest(unittest.TestCase):
         self.assertEqual(P.header(rsp)[2], P.RC_COMMAND_SIZE)
         self.assertEqual(len(tpm.log), 1)
         self.assertEqual(f.stats['command_size'], 1)
+        ctx = struct.pack('>QIIH', 1, 0x80000000, 0x40000001, 1400)
+        rsp = f.transmit(T.context_load(ctx + b'\0' * 1400))
+        self.assertEqual(P.header(rsp)[2], 0)
 
     def test_gap(self):
         f, tpm = make('gap=8')

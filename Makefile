@@ -70,6 +70,30 @@ BOOT      := $(H)/scripts/boot.sh
 BOOTENV   := BUILD=$(BUILD) KERNEL=$(KERNEL) INITRAMFS=$(INITRAMFS) \
 	     CONFIG=$(CONFIG) FLAVOUR=$(FLAVOUR) TIMEOUT=$(TIMEOUT) SRC_RM=$(BUILD)/src-rm \
 	     TESTS=$(TESTS) REPO=$(R) EXTENDED=$(EXTENDED) ONLY='$(ONLY)'
+# --- personality (qemu-harness/personality/README.md) ---
+# PERSONALITY=slb9670|npct75x|ptt|tight|swtpm[,key=value...] boots on swtpm
+# behind the personality proxy; PERSONALITY_SEED seeds its warnings.
+# make check and check-extended pick one per boot by PERSONALITY_SEED (printed)
+# unless PERSONALITY is given ('none': straight to swtpm).
+PERSONALITY      ?=
+ifeq ($(PERSONALITY_SEED),)
+PERSONALITY_SEED := $(shell date +%s)
+endif
+PERSONALITIES := slb9670 npct75x ptt tight swtpm
+BOOTENV   += PERSONALITY='$(PERSONALITY)' PERSONALITY_SEED='$(PERSONALITY_SEED)'
+# the personality environment of check boot $(1)-$(2) (config-tpm)
+personality_env = $(shell $(H)/personality/pick.sh '$(PERSONALITY)' \
+	'$(PERSONALITY_SEED)' $(1)-$(2))
+# the personality layer's own tests (host), TAP for verdict.sh
+personality_tests = mkdir -p $(BUILD)/results-personality && \
+	echo "personality: seed $(PERSONALITY_SEED)" && \
+	python3 $(H)/personality/test_personality.py --tap \
+	> $(BUILD)/results-personality/tap 2>$(BUILD)/results-personality/log || true
+# check-extended: one more boot per personality (make check sizes, the
+# regap test at 10^5 saves), results in results-tis-<personality>
+personality_boot = $(BOOTENV) TPM=tis PERSONALITY=$(1) REGAP_SAVES=100000 \
+	EXTENDED=0 RESULTS=$(BUILD)/results-tis-$(1) $(BOOT) check '' || true
+# --- end personality ---
 # The results folder of one boot: results-<tpm>, results-debug-<tpm>.
 results    = $(BUILD)/results-$(if $(filter debug,$(1)),debug-)$(2)
 
@@ -175,7 +199,7 @@ kernel-minimal kernel-debug: kernel-%:
 # One check boot of the $(1) kernel on TPM interface $(2).  The debug kernel
 # on TCG runs the same tests several times slower: give it more time.
 debug_time = $(if $(filter debug,$(1)),$(if $(filter 1,$(EXTENDED)),,TIMEOUT=1800 UNIT_TIMEOUT=900))
-check_boot = $(BOOTENV) $(call debug_time,$(1)) TPM=$(2) CONFIG=$(1) \
+check_boot = $(BOOTENV) $(call personality_env,$(1),$(2)) $(call debug_time,$(1)) TPM=$(2) CONFIG=$(1) \
 	KERNEL=$(BUILD)/obj-$(FLAVOUR)-$(1)/arch/x86/boot/bzImage \
 	RESULTS=$(call results,$(1),$(2)) $(BOOT) check '' || true
 
@@ -187,17 +211,23 @@ check: kernel-minimal kernel-debug selftests initramfs
 	@$(call check_boot,debug,tis)
 	@$(MAKE) --no-print-directory check-harness >/dev/null 2>&1 || true
 	@$(MAKE) --no-print-directory series-check >/dev/null 2>&1 || true
+	@$(personality_tests)
 	@$(H)/scripts/verdict.sh $(call results,minimal,tis) \
 		$(call results,minimal,crb) $(call results,debug,tis) \
-		$(BUILD)/results-harness/tap $(BUILD)/results-series/tap
+		$(BUILD)/results-harness/tap $(BUILD)/results-series/tap \
+		$(BUILD)/results-personality/tap
 
 # The long tests (TPMRM_EXTENDED=1): both kernels on tpm-tis.
 check-extended: kernel-minimal kernel-debug selftests initramfs
 	@rm -rf $(BUILD)/results-*
 	@$(call check_boot,minimal,tis)
 	@$(call check_boot,debug,tis)
+	@$(foreach p,$(PERSONALITIES),$(call personality_boot,$(p));)
+	@$(personality_tests)
 	@$(H)/scripts/verdict.sh $(call results,minimal,tis) \
-		$(call results,debug,tis)
+		$(call results,debug,tis) \
+		$(foreach p,$(PERSONALITIES),$(BUILD)/results-tis-$(p)) \
+		$(BUILD)/results-personality/tap
 
 # The benchmark (qemu-harness/bench/): builds both flavours, boots each on a
 # fresh swtpm and reports; not part of check.  Without an rm kernel it
@@ -208,6 +238,7 @@ bench: initramfs
 	if $(MAKE) --no-print-directory kernel FLAVOUR=rm; then fl="base rm"; \
 	else echo "bench: the rm flavour did not build; base only" >&2; fi; \
 	FLAVOURS="$$fl" BUILD=$(BUILD) REPO=$(R) INITRAMFS=$(INITRAMFS) \
+		PERSONALITY='$(PERSONALITY)' PERSONALITY_SEED='$(PERSONALITY_SEED)' \
 		$(H)/bench/bench.sh $(R)/results
 
 refresh: assemble

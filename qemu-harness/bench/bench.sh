@@ -18,6 +18,15 @@ trap 'exit 130' INT TERM
 
 mkdir -p "$OUT" "$BUILD/bench"
 [ -z "${TPMRM_SETUP_ONLY:-}" ] || { echo "setup-only: stop before the benchmark"; exit 0; }
+# --- personality: PERSONALITY=name boots both flavours behind the proxy
+# (qemu-harness/personality), with the latency model on unless it says
+# latency=off|i2c: times are then wall time of that chip (modeled).
+if [ -n "${PERSONALITY:-}" ]; then
+	case "$PERSONALITY" in *latency=*) ;; *) PERSONALITY=$PERSONALITY,latency=spi ;; esac
+	export PERSONALITY PERSONALITY_SEED="${PERSONALITY_SEED:-0}"
+	echo "bench: personality $PERSONALITY seed $PERSONALITY_SEED"
+fi
+# --- end personality ---
 lib=$REPO/tools/testing/selftests/tpm2
 gcc -O2 -Wall -I"$lib" -o "$bin" "$bench/tpmbench.c" "$lib/tpm2_lib.c"
 

@@ -29,10 +29,13 @@ HARNESS=$REPO/qemu-harness
 mkdir -p "$BUILD/runs"
 run=$(mktemp -d "$BUILD/runs/$TPM.XXXXXX")
 swtpm_pid=
+proxy_pid=
 timeout_pid=
 
 cleanup() {
 	local pid
+	# personality proxy: its exit status must not stop the cleanup
+	[ -z "$proxy_pid" ] || { kill "$proxy_pid" && wait "$proxy_pid"; } 2>/dev/null || :
 	for pid in $timeout_pid $swtpm_pid; do
 		kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 	done
@@ -41,6 +44,9 @@ cleanup() {
 		mkdir -p "$RESULTS"
 		cp "$run"/results "$run"/console.log "$run"/status "$RESULTS/" 2>/dev/null
 		echo "${FLAVOUR:-rm}" > "$RESULTS/flavour"
+		# personality (qemu-harness/personality): what the proxy did
+		[ -z "${PERSONALITY:-}" ] ||
+			cp "$run/personality.json" "$run/proxy.log" "$RESULTS/" 2>/dev/null || :
 	fi
 	[ -z "${SWTPM_LOG_COPY:-}" ] || cp "$run/swtpm.log" "$SWTPM_LOG_COPY" || :
 	[ -z "${RESULTS_COPY:-}" ] || cp "$run/results" "$RESULTS_COPY" || :
@@ -66,6 +72,27 @@ for _ in $(seq 100); do
 	sleep 0.05
 done
 [ -S "$run/swtpm.sock" ] || { echo "boot: swtpm did not start" >&2; exit 1; }
+
+# --- personality (qemu-harness/personality/README.md) ---
+# PERSONALITY=name[,key=value...] puts the proxy between QEMU and swtpm;
+# PERSONALITY_SEED seeds its injected warnings.
+tpm_sock=$run/swtpm.sock
+if [ -n "${PERSONALITY:-}" ]; then
+	: "${PERSONALITY_SEED:=0}"
+	echo "boot: personality $PERSONALITY seed $PERSONALITY_SEED"
+	PERSONALITY_TRACE=${PERSONALITY_TRACE:-} python3 "$HARNESS/personality/proxy.py" --listen "$run/proxy.sock" \
+		--swtpm "$run/swtpm.sock" --personality "$PERSONALITY" \
+		--seed "$PERSONALITY_SEED" --stats "$run/personality.json" \
+		--log "$run/proxy.log" &
+	proxy_pid=$!
+	for _ in $(seq 100); do
+		[ -S "$run/proxy.sock" ] && break
+		sleep 0.05
+	done
+	[ -S "$run/proxy.sock" ] || { echo "boot: proxy did not start" >&2; exit 1; }
+	tpm_sock=$run/proxy.sock
+fi
+# --- end personality ---
 
 # The guest sees the host's root through 9p, but mounts tmpfs on /tmp, /run
 # and /dev/shm; the folders the job needs get shares of their own, mounted
@@ -109,6 +136,7 @@ cp "$HARNESS/guest/stage2.sh" "$run/stage2.sh"
 	printf 'export TPMRM_TPM=%q TPMRM_CONFIG=%q TPMRM_RUN=/.harness\n' "$TPM" "$CONFIG"
 	printf 'export TPMRM_INJECT=%q TPMRM_ONLY=%q\n' "${INJECT:-}" "${ONLY:-}"
 	printf 'export TPMRM_EXTENDED=%q TPMRM_UNIT_TIMEOUT=%q\n' "$EXTENDED" "$UNIT_TIMEOUT"
+	printf 'export TPMRM_PERSONALITY=%q TPMRM_REGAP_SAVES=%q\n' "${PERSONALITY:-}" "${REGAP_SAVES:-}"
 	case "$MODE" in
 	demo)  printf '. %q\n' "$HARNESS/guest/demo.sh" ;;
 	check) printf '. %q\n' "$HARNESS/guest/check.sh" ;;
@@ -156,7 +184,7 @@ qemu=(qemu-system-x86_64 -machine q35 -accel "${ACCEL:-tcg}"
 	-cpu qemu64,vendor=GenuineIntel -smp 2 -m "${MEM:-1024}"
 	-nodefaults -no-user-config -display none -no-reboot
 	-kernel "$KERNEL" -initrd "$INITRAMFS" -append "$append"
-	-chardev socket,id=chrtpm,path="$run/swtpm.sock"
+	-chardev socket,id=chrtpm,path="$tpm_sock"
 	-tpmdev emulator,id=tpm0,chardev=chrtpm -device "tpm-$TPM,tpmdev=tpm0"
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
 	-virtfs "local,path=${run//,/,,},mount_tag=harness,security_model=none,readonly=on"

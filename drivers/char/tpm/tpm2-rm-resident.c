@@ -23,20 +23,40 @@
 #include "tpm.h"
 #include "tpm2-rm.h"
 
-/* Send @buf; on success *len is the response length, *tpm_rc its code. */
+/*
+ * Send @buf; on success *len is the response length, *tpm_rc its code.
+ * tpm_transmit_unmanaged() sends again on TPM_RC_RETRY and TPM_RC_TESTING;
+ * TPM_RC_YIELDED too says the command did not complete and may be sent
+ * again, so it is resent here, from a copy since the response overwrites
+ * @buf. An RM that took it for a failure would drop the context it was
+ * saving or believe a slot free that the TPM still holds.
+ */
 static int tpm2_rm_send(struct tpm_chip *chip, struct tpm_buf *buf,
 			size_t *len, u32 *tpm_rc)
 {
+	u32 cmd_len = tpm_buf_length(buf);
+	unsigned int tries = 0;
 	ssize_t ret;
+	u8 *cmd;
 
 	if (buf->flags & TPM_BUF_OVERFLOW)
 		return -E2BIG;
-	ret = tpm_transmit_unmanaged(chip, buf->data, PAGE_SIZE);
-	if (ret < 0)
-		return ret;
-	*len = ret;
-	*tpm_rc = tpm2_rm_rsp_rc(buf->data, ret);
-	return 0;
+	cmd = kmemdup(buf->data, cmd_len, GFP_KERNEL);
+	if (!cmd)
+		return -ENOMEM;
+	for (;;) {
+		ret = tpm_transmit_unmanaged(chip, buf->data, PAGE_SIZE);
+		if (ret < 0)
+			break;
+		*len = ret;
+		*tpm_rc = tpm2_rm_rsp_rc(buf->data, ret);
+		if (*tpm_rc != TPM2_RM_RC_YIELDED ||
+		    tries++ >= TPM2_RM_MAX_RETRIES)
+			break;
+		memcpy(buf->data, cmd, cmd_len);
+	}
+	kfree(cmd);
+	return ret < 0 ? ret : 0;
 }
 
 /*

@@ -365,13 +365,28 @@ int tpm2_recv(int fd, void *rsp, size_t size)
 	return got;
 }
 
+/*
+ * A TPM may answer TPM_RC_RETRY, TPM_RC_YIELDED or TPM_RC_TESTING instead of
+ * running a command; a TSS sends it again, and so does this (a few times).
+ */
 int tpm2_xfer(int fd, const void *cmd, size_t len, void *rsp, size_t size)
 {
-	int ret = tpm2_send(fd, cmd, len);
+	unsigned int tries = 0;
+	uint32_t rc;
+	int ret;
 
-	if (ret)
-		return ret;
-	return tpm2_recv(fd, rsp, size);
+	for (;;) {
+		ret = tpm2_send(fd, cmd, len);
+		if (ret)
+			return ret;
+		ret = tpm2_recv(fd, rsp, size);
+		if (ret < 10 || tries++ >= 5)
+			return ret;
+		rc = tpm2_get32((const uint8_t *)rsp + 6);
+		if (rc != 0x922 && rc != 0x908 && rc != 0x90A)
+			return ret;
+		usleep(1000 << tries);
+	}
 }
 
 void tpm2_random(void *buf, size_t len)

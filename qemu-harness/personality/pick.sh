@@ -1,0 +1,17 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# pick.sh PERSONALITY SEED BOOT: the environment of one check boot.
+# An explicit PERSONALITY wins ('none': no proxy); else the chip presets
+# rotate by SEED, each boot of make check (BOOT = config-tpm) one further.
+# The proxy's warnings are seeded with SEED plus the boot's offset.
+pers=$1 seed=$2
+case "$3" in
+minimal-tis) off=0 ;; minimal-crb) off=1 ;; debug-tis) off=2 ;; *) off=3 ;;
+esac
+case "$pers" in
+none) pers= ;;
+'') set -- slb9670 npct75x ptt tight
+    shift $(( (seed + off) % $# ))
+    pers=$1 ;;
+esac
+echo "PERSONALITY='$pers' PERSONALITY_SEED=$((seed + off))"

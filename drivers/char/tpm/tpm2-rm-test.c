@@ -1474,9 +1474,11 @@ static void tpm2_rm_test_park(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, rm->total.objects, 1u);
 	KUNIT_EXPECT_EQ(test, rm->total.sessions, 2u);
 	expect_in_sync(test, rm);
-	start_session(test, &env->s2);
+	start_session(test, &env->s2);	/* s2 is not counted in total */
 	KUNIT_EXPECT_EQ(test, rm->total.objects, 0u);
-	KUNIT_EXPECT_EQ(test, rm->total.sessions, 1u);
+	KUNIT_EXPECT_EQ(test, rm->total.sessions, 0u);
+	KUNIT_EXPECT_TRUE(test, list_empty(&rm->parked.entities));
+	KUNIT_EXPECT_EQ(test, env->s2.nr_sessions, 1u);
 	expect_in_sync(test, rm);
 }
 

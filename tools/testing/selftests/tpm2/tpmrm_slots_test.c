@@ -65,10 +65,12 @@ static int holder_sign(struct holder *b)
 	return rc;
 }
 
-/* GetRandom authorized by @s: 0 or the TPM_RC / -errno. */
+#define TPM2_SA_AUDIT	0x80
+
+/* GetRandom audited by @s: 0 or the TPM_RC / -errno. */
 static int use_session(int fd, struct tpm2_session *s)
 {
-	struct tpm2_auth a = { s, TPM2_SA_CONTINUE_SESSION };
+	struct tpm2_auth a = { s, TPM2_SA_CONTINUE_SESSION | TPM2_SA_AUDIT };
 	static struct tpm2_rsp rsp;
 	uint8_t count[2] = { 0, 8 };
 	int rc;

@@ -43,6 +43,14 @@ warn) echo WARNING > /sys/kernel/debug/provoke-crash/DIRECT ;;
 hang) echo "harness: hanging on purpose"; sleep 100000 ;;
 esac
 
+# Without TPMRM_SUSPEND=1 the suspend test must skip, not put this machine
+# to sleep (which would take the 9p root and the rest of the job with it).
+suspend_test=$TPMRM_TESTS/tpmrm_suspend_test
+if [ -x "$suspend_test" ] && wanted tpmrm_suspend_test; then
+	unit selftest/tpmrm_suspend_test.unasked tap 60 \
+		env -u TPMRM_SUSPEND "$suspend_test"
+fi
+
 # The leak audit, with every /dev/tpmrm0 file closed; in every boot, ONLY
 # or not.  finish.sh runs it again after the suspend test.
 leak_test=$TPMRM_TESTS/tpmrm_leak_test
@@ -53,7 +61,6 @@ leak_test=$TPMRM_TESTS/tpmrm_leak_test
 # suspend test, its libraries, busybox and finish.sh are copied to tmpfs and
 # the job ends there.
 tail=/tmp/job-tail
-suspend_test=$TPMRM_TESTS/tpmrm_suspend_test
 mkdir -p $tail
 cp /bin/busybox "$guest/unit.sh" "$guest/finish.sh" $tail/
 if [ -x "$suspend_test" ] && wanted tpmrm_suspend_test; then

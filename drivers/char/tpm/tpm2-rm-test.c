@@ -244,7 +244,68 @@ static void tpm2_rm_test_parse_flush(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, cmd.handles[0], handle);
 }
 
+/*
+ * GetCapability(TPM_CAP_HANDLES) answers the RM relies on to know what the
+ * TPM holds: anything but a complete list it can hold is "unknown".
+ */
+struct cap_parse_case {
+	const char *name;
+	u32 rc;
+	u8 more;
+	u32 cap;
+	u32 count;		/* handles claimed */
+	unsigned int nr;	/* handles present */
+	unsigned int max;
+	int ret;
+};
+
+static const struct cap_parse_case cap_parse_cases[] = {
+	{ "two handles", 0, 0, TPM2_CAP_HANDLES, 2, 2, 8, 2 },
+	{ "no handle", 0, 0, TPM2_CAP_HANDLES, 0, 0, 8, 0 },
+	{ "exactly max", 0, 0, TPM2_CAP_HANDLES, 3, 3, 3, 3 },
+	{ "more than max", 0, 0, TPM2_CAP_HANDLES, 4, 4, 3, -EIO },
+	{ "moreData set", 0, 1, TPM2_CAP_HANDLES, 2, 2, 8, -EIO },
+	{ "TPM error", TPM2_RC_FAILURE, 0, TPM2_CAP_HANDLES, 0, 0, 8, -EIO },
+	{ "other capability", 0, 0, TPM2_CAP_COMMANDS, 2, 2, 8, -EIO },
+	{ "count beyond the response", 0, 0, TPM2_CAP_HANDLES, 3, 2, 8,
+	  -EIO },
+	{ "bytes beyond the count", 0, 0, TPM2_CAP_HANDLES, 1, 2, 8, -EIO },
+};
+
+static void cap_parse_case_desc(const struct cap_parse_case *c, char *desc)
+{
+	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(cap_parse, cap_parse_cases, cap_parse_case_desc);
+
+static void tpm2_rm_test_cap_parse(struct kunit *test)
+{
+	const struct cap_parse_case *c = test->param_value;
+	size_t len = TPM_HEADER_SIZE + 9 + 4 * c->nr;
+	u32 handles[8] = {};
+	unsigned int i;
+	u8 *buf;
+	int ret;
+
+	buf = kunit_kzalloc(test, 128, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	tpm2_rm_rsp_header(buf, TPM2_ST_NO_SESSIONS, c->rc);
+	put_unaligned_be32(len, &buf[2]);
+	buf[TPM_HEADER_SIZE] = c->more;
+	put_unaligned_be32(c->cap, &buf[TPM_HEADER_SIZE + 1]);
+	put_unaligned_be32(c->count, &buf[TPM_HEADER_SIZE + 5]);
+	for (i = 0; i < c->nr; i++)
+		put_unaligned_be32(0x80000000 + i,
+				   &buf[TPM_HEADER_SIZE + 9 + 4 * i]);
+	ret = tpm2_rm_cap_handles_parse(buf, len, handles, c->max);
+	KUNIT_EXPECT_EQ(test, ret, c->ret);
+	for (i = 0; ret > 0 && i < ret; i++)
+		KUNIT_EXPECT_EQ(test, handles[i], 0x80000000 + i);
+}
+
 static struct kunit_case tpm2_rm_cmd_cases[] = {
+	KUNIT_CASE_PARAM(tpm2_rm_test_cap_parse, cap_parse_gen_params),
 	KUNIT_CASE_PARAM(tpm2_rm_test_parse, parse_gen_params),
 	KUNIT_CASE_PARAM(tpm2_rm_test_parse_flush, flush_gen_params),
 	KUNIT_CASE(tpm2_rm_test_find_cc),

@@ -282,6 +282,8 @@ struct tpm2_rm_stats {
  *			the oldest one on TPM_RC_CONTEXT_GAP
  * @orphans:		sessions saved by clients whose files are closed; any
  *			file may load them back
+ * @parked:		contexts of files closed while the TPM could not be
+ *			used; flushed by tpm2_rm_flush_stale()
  * @clock:		RM commands run on this chip; entities' use times
  * @stale:		handles the RM dropped but could not flush yet
  * @nr_stale:		entries in @stale
@@ -315,6 +317,7 @@ struct tpm2_rm_chip {
 	bool props_known;
 	struct list_head saved;
 	struct tpm2_rm_space orphans;
+	struct tpm2_rm_space parked;
 	u64 clock;
 	u32 stale[TPM2_RM_MAX_STALE];
 	unsigned int nr_stale;
@@ -374,6 +377,8 @@ bool tpm2_rm_is_session(u32 handle);
 bool tpm2_rm_is_transient(u32 handle);
 bool tpm2_rm_cap_handles_range(const struct tpm2_rm_cmd *cmd, const u8 *buf,
 			       u32 *property, u32 *count);
+int tpm2_rm_cap_handles_parse(const u8 *buf, size_t len, u32 *handles,
+			      unsigned int max);
 size_t tpm2_rm_cap_build(const struct tpm2_rm_space *space, u32 property,
 			 u32 count, u8 *buf, size_t bufsiz);
 
@@ -414,6 +419,10 @@ bool tpm2_rm_regap_for_retry(struct tpm_chip *chip, u32 tpm_rc);
 bool tpm2_rm_load_rc_is_fatal(u32 tpm_rc);
 void tpm2_rm_drop_state(struct tpm_chip *chip, bool clear);
 void tpm2_rm_check_handle_reuse(struct tpm_chip *chip, u32 handle);
+void tpm2_rm_resync(struct tpm_chip *chip, u32 fresh);
+void tpm2_rm_flush_strays(struct tpm_chip *chip);
+int tpm2_rm_send_get_handles(struct tpm_chip *chip, struct tpm_buf *buf,
+			     size_t *len, u32 *tpm_rc);
 
 /* tpm2-rm-table.c: pure quota arithmetic */
 u32 tpm2_rm_quota_check(const struct tpm2_rm_quota *q,
@@ -443,6 +452,8 @@ ssize_t tpm2_rm_transmit(struct tpm_chip *chip, struct tpm2_rm_space *space,
 			 u8 *buf, size_t bufsiz, size_t len);
 void tpm2_rm_space_del(struct tpm_chip *chip, struct tpm2_rm_space *space,
 		       bool tpm_usable);
+void tpm2_rm_space_park(struct tpm_chip *chip, struct tpm2_rm_space *space);
+ssize_t tpm2_rm_rsp_check(const u8 *buf, ssize_t ret);
 int tpm2_rm_user_get(struct tpm_chip *chip, struct tpm2_rm_space *space,
 		     kuid_t uid);
 void tpm2_rm_user_put(struct tpm_chip *chip, struct tpm2_rm_space *space);

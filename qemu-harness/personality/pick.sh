@@ -8,10 +8,14 @@ pers=$1 seed=$2
 case "$3" in
 minimal-tis) off=0 ;; minimal-crb) off=1 ;; debug-tis) off=2 ;; *) off=3 ;;
 esac
+# make check rotates the chips on its two minimal boots; the debug boot,
+# many times slower under TCG, talks to swtpm directly.  "tight" runs in
+# check-extended only: its regap run still loses a session (see README.md).
 case "$pers" in
 none) pers= ;;
-'') set -- slb9670 npct75x ptt tight
+'') set -- slb9670 npct75x ptt
     shift $(( (seed + off) % $# ))
-    pers=$1 ;;
+    pers=$1
+    [ "$off" = 2 ] && pers= ;;
 esac
 echo "PERSONALITY='$pers' PERSONALITY_SEED=$((seed + off))"

@@ -46,7 +46,7 @@ TEST(nothing_left)
 
 	counters = !tpm2_rm_counter("held_objects", &held_objs) &&
 		   !tpm2_rm_counter("held_sessions", &held_sess);
-	TH_LOG("TPM: %d objects, %d loaded and %d saved sessions; RM holds %llu objects, %llu sessions%s",
+	TH_LOG("TPM: %d objects, %d/%d loaded/saved sessions; RM: %llu/%llu%s",
 	       objs, loaded, saved, (unsigned long long)held_objs,
 	       (unsigned long long)held_sess,
 	       counters ? "" : " (no RM counters: old RM)");

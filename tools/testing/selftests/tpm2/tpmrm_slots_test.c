@@ -332,7 +332,9 @@ TEST_F_TIMEOUT(lost, response, 300)
 	close(self->a);
 	close(self->b.fd);
 	close(self->c);
-	self->a = self->b.fd = self->c = -1;
+	self->a = -1;
+	self->b.fd = -1;
+	self->c = -1;
 	expect_empty(_metadata);
 }
 

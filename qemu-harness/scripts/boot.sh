@@ -67,11 +67,16 @@ swtpm socket --tpm2 --tpmstate dir="$run/state" \
 	--ctrl type=unixio,path="$run/swtpm.sock" \
 	--log file="$run/swtpm.log",level="${SWTPM_LOG_LEVEL:-1}" &
 swtpm_pid=$!
-for _ in $(seq 100); do
-	[ -S "$run/swtpm.sock" ] && break
-	sleep 0.05
-done
-[ -S "$run/swtpm.sock" ] || { echo "boot: swtpm did not start" >&2; exit 1; }
+# wait_socket PATH WHAT: give a server 5 s to create its socket.
+wait_socket() {
+	for _ in $(seq 100); do
+		[ -S "$1" ] && return
+		sleep 0.05
+	done
+	echo "boot: $2 did not start" >&2
+	exit 1
+}
+wait_socket "$run/swtpm.sock" swtpm
 
 # --- personality (qemu-harness/personality/README.md) ---
 # PERSONALITY=name[,key=value...] puts the proxy between QEMU and swtpm;
@@ -85,11 +90,7 @@ if [ -n "${PERSONALITY:-}" ]; then
 		--seed "$PERSONALITY_SEED" --stats "$run/personality.json" \
 		--log "$run/proxy.log" &
 	proxy_pid=$!
-	for _ in $(seq 100); do
-		[ -S "$run/proxy.sock" ] && break
-		sleep 0.05
-	done
-	[ -S "$run/proxy.sock" ] || { echo "boot: proxy did not start" >&2; exit 1; }
+	wait_socket "$run/proxy.sock" proxy
 	tpm_sock=$run/proxy.sock
 fi
 # --- end personality ---

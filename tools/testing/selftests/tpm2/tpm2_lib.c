@@ -1386,3 +1386,44 @@ int tpm2_rm_counter(const char *name, uint64_t *val)
 	snprintf(path, sizeof(path), "%s/%s", rm_dir(), name);
 	return tpm2_read_u64(path, val);
 }
+
+int tpm2_get_property(int fd, uint32_t prop, uint32_t *val)
+{
+	struct tpm2_rsp rsp;
+	struct tpm2_buf p;
+	const uint8_t *d;
+	int ret;
+
+	tpm2_buf_init(&p);
+	tpm2_put32(&p, TPM2_CAP_TPM_PROPERTIES);
+	tpm2_put32(&p, prop);
+	tpm2_put32(&p, 1);
+	ret = tpm2_exec(fd, TPM2_CC_GET_CAPABILITY, NULL, NULL, 0, 0, NULL, 0,
+			p.data, p.len, &rsp);
+	if (ret)
+		return ret;
+	/* moreData, capability, count, then (property, value) pairs */
+	if (rsp.params_len < 1 + 4 + 4 + 8)
+		return -EPROTO;
+	d = &rsp.buf[rsp.params];
+	if (tpm2_get32(d + 5) < 1 || tpm2_get32(d + 9) != prop)
+		return -ENOENT;
+	*val = tpm2_get32(d + 13);
+	return 0;
+}
+
+int tpm2_ff_write(const char *file, const char *val)
+{
+	char path[256];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), TPM2_FF_DIR "/%s", file);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	n = n < 0 ? -errno : 0;
+	close(fd);
+	return n;
+}

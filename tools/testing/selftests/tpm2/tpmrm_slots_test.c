@@ -27,7 +27,7 @@
 #include "../kselftest_harness.h"
 #include "tpm2_lib.h"
 
-#define FF_DIR		"/sys/kernel/debug/fail_function"
+#define FF_DIR		TPM2_FF_DIR
 #define NR_KEYS		3
 #define EIO_RETVAL	"0xfffffffffffffffb"
 #define RSP_FN		"tpm2_rm_rsp_check"
@@ -205,33 +205,17 @@ TEST(raw_flush_reuse)
 	expect_empty(_metadata);
 }
 
-static int ff_write(const char *file, const char *val)
-{
-	char path[256];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), FF_DIR "/%s", file);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	n = n < 0 ? -errno : 0;
-	close(fd);
-	return n;
-}
-
 /* Make the next client response check fail, once; NULL or why not. */
 static const char *lose_next_response(void)
 {
 	if (access(FF_DIR "/inject", W_OK))
 		return "no " FF_DIR ": kernel without CONFIG_FAIL_FUNCTION";
-	if (ff_write("inject", RSP_FN))
+	if (tpm2_ff_write("inject", RSP_FN))
 		return RSP_FN " is not injectable: not this RM";
-	if (ff_write(RSP_FN "/retval", EIO_RETVAL) ||
-	    ff_write("probability", "100") || ff_write("interval", "1") ||
-	    ff_write("verbose", "0") || ff_write("space", "0") ||
-	    ff_write("task-filter", "N") || ff_write("times", "1"))
+	if (tpm2_ff_write(RSP_FN "/retval", EIO_RETVAL) ||
+	    tpm2_ff_write("probability", "100") || tpm2_ff_write("interval", "1") ||
+	    tpm2_ff_write("verbose", "0") || tpm2_ff_write("space", "0") ||
+	    tpm2_ff_write("task-filter", "N") || tpm2_ff_write("times", "1"))
 		return "cannot arm fail_function";
 	return NULL;
 }
@@ -264,7 +248,7 @@ FIXTURE_SETUP(lost)
 
 FIXTURE_TEARDOWN(lost)
 {
-	ff_write("inject", " ");
+	tpm2_ff_write("inject", " ");
 	if (self->a >= 0)
 		close(self->a);
 	if (self->c >= 0)
@@ -303,7 +287,7 @@ TEST_F_TIMEOUT(lost, response, 300)
 		rc = tpm2_flush(self->a, self->ka.handle);
 	else
 		rc = tpm2_sign(self->a, &self->ka, &end, digest, &sig, &ok);
-	ff_write("inject", " ");
+	tpm2_ff_write("inject", " ");
 	TH_LOG("command with its response lost: %d", rc);
 	ASSERT_EQ(-EIO, rc);
 

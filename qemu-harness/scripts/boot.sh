@@ -82,6 +82,7 @@ wait_socket "$run/swtpm.sock" swtpm
 # PERSONALITY=name[,key=value...] puts the proxy between QEMU and swtpm;
 # PERSONALITY_SEED seeds its injected warnings.
 tpm_sock=$run/swtpm.sock
+[ "${PERSONALITY:-}" = none ] && PERSONALITY=
 if [ -n "${PERSONALITY:-}" ]; then
 	: "${PERSONALITY_SEED:=0}"
 	echo "boot: personality $PERSONALITY seed $PERSONALITY_SEED"

@@ -54,8 +54,9 @@ FIXTURE_SETUP(gap)
 	ASSERT_LE(0, self->keeper);
 	ASSERT_LE(0, self->saver);
 	ASSERT_LE(0, self->churn);
-	ASSERT_EQ(0, tpm2_get_property(self->keeper, TPM2_PT_CONTEXT_GAP_MAX,
-				  &self->gap_max));
+	ASSERT_EQ(0, tpm2_get_property(self->keeper,
+				       TPM2_PT_CONTEXT_GAP_MAX,
+				       &self->gap_max));
 	TH_LOG("TPM_PT_CONTEXT_GAP_MAX = %u", self->gap_max);
 	ASSERT_LT(0, self->gap_max);
 

@@ -86,8 +86,9 @@ FIXTURE_SETUP(regap)
 		ASSERT_EQ(0, user_sign(&self->holder[i], 0));
 	}
 	user_open(_metadata, &self->signer, SIGNER_SESSIONS);
-	ASSERT_EQ(0, tpm2_get_property(self->signer.fd, TPM2_PT_CONTEXT_GAP_MAX,
-				  &self->gap_max));
+	ASSERT_EQ(0, tpm2_get_property(self->signer.fd,
+				       TPM2_PT_CONTEXT_GAP_MAX,
+				       &self->gap_max));
 	TH_LOG("TPM_PT_CONTEXT_GAP_MAX = %#x", self->gap_max);
 }
 

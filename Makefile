@@ -5,8 +5,26 @@
 
 REPO      := $(CURDIR)
 HARNESS   := $(REPO)/qemu-harness
-BUILD     ?= $(REPO)/build
+# kbuild refuses source and object folders whose path holds a space or a
+# colon.  When the checkout's does, the build goes to a folder of its own
+# under ~/.cache, and ./build becomes a symlink to it.
+ifeq ($(origin BUILD),undefined)
+ifeq ($(words $(subst :, ,$(REPO))),1)
+BUILD     := $(REPO)/build
+else
+BUILD     := $(HOME)/.cache/tpmrm/build-$(shell printf '%s' '$(subst ','\'',$(REPO))' | sha1sum | cut -c1-12)
+BUILD_LINK := $(shell [ -e build ] || [ -L build ] || { ln -s '$(BUILD)' build; \
+	echo "harness: this checkout's path holds a space or a colon, which kbuild refuses; building in $(BUILD) (./build links there)" >&2; })
+endif
+endif
+ifneq ($(words $(subst :, ,$(BUILD))),1)
+$(error BUILD=$(BUILD): kbuild refuses a folder whose path holds a space or a colon; choose another BUILD)
+endif
 override BUILD := $(abspath $(BUILD))
+# The checkout's path may hold spaces: recipes quote it as a shell word.
+q         = '$(subst ','\'',$(1))'
+R         := $(call q,$(REPO))
+H         := $(call q,$(HARNESS))
 FLAVOUR   ?= rm
 # The kernel base: Debian's linux-source-$(BASE), patched by patches/$(BASE)/.
 BASE      ?= 6.12
@@ -29,17 +47,17 @@ EXTENDED  ?= 0
 
 ifeq ($(FLAVOUR),rm)
 SRC       := $(SRC_RM)
-FRAGMENTS := $(HARNESS)/config/minimal.config $(HARNESS)/config/rm.config
+FRAGMENTS := $(H)/config/minimal.config $(H)/config/rm.config
 else ifeq ($(FLAVOUR),base)
 SRC       := $(LINUX)
-FRAGMENTS := $(HARNESS)/config/minimal.config
+FRAGMENTS := $(H)/config/minimal.config
 else
 $(error FLAVOUR must be rm or base)
 endif
 ifeq ($(CONFIG),debug)
-FRAGMENTS += $(HARNESS)/config/debug.config
+FRAGMENTS += $(H)/config/debug.config
 else ifeq ($(CONFIG),hmac)
-FRAGMENTS += $(HARNESS)/config/hmac.config
+FRAGMENTS += $(H)/config/hmac.config
 else ifneq ($(CONFIG),minimal)
 $(error CONFIG must be minimal, debug or hmac)
 endif
@@ -57,17 +75,47 @@ export CCACHE_NOHASHDIR := 1
 # __FILE__ relative, so leaving it out of the hash lets clones share hits.
 export CCACHE_IGNOREOPTIONS := -fmacro-prefix-map=*
 KMAKE     := $(MAKE) -s -C $(SRC) O=$(OBJ) ARCH=x86_64 CC="ccache gcc" -j$(JOBS)
-BOOT      := $(HARNESS)/scripts/boot.sh
+BOOT      := $(H)/scripts/boot.sh
 BOOTENV   := BUILD=$(BUILD) KERNEL=$(KERNEL) INITRAMFS=$(INITRAMFS) \
-	     CONFIG=$(CONFIG) FLAVOUR=$(FLAVOUR) TIMEOUT=$(TIMEOUT) SRC_RM=$(SRC_RM) \
-	     TESTS=$(TESTS) REPO=$(REPO) EXTENDED=$(EXTENDED) ONLY='$(ONLY)'
+	     CONFIG=$(CONFIG) FLAVOUR=$(FLAVOUR) TIMEOUT=$(TIMEOUT) SRC_RM=$(SRC_RM) BASE=$(BASE) \
+	     TESTS=$(TESTS) REPO=$(R) EXTENDED=$(EXTENDED) ONLY='$(ONLY)'
+# --- personality (qemu-harness/personality/README.md) ---
+# PERSONALITY=slb9670|npct75x|ptt|tight|swtpm[,key=value...] boots on swtpm
+# behind the personality proxy; PERSONALITY_SEED seeds its warnings.
+# make check and check-extended pick one per boot by PERSONALITY_SEED (printed)
+# unless PERSONALITY is given ('none': straight to swtpm).
+PERSONALITY      ?=
+ifeq ($(PERSONALITY_SEED),)
+PERSONALITY_SEED := $(shell date +%s)
+endif
+PERSONALITIES := slb9670 npct75x ptt tight swtpm
+BOOTENV   += PERSONALITY='$(PERSONALITY)' PERSONALITY_SEED='$(PERSONALITY_SEED)'
+# the personality environment of check boot $(1)-$(2) (config-tpm)
+personality_env = $(shell $(H)/personality/pick.sh '$(PERSONALITY)' \
+	'$(PERSONALITY_SEED)' $(1)-$(2))
+# the personality layer's own tests (host), TAP for verdict.sh
+personality_tests = mkdir -p $(BUILD)/results-personality && \
+	echo "personality: seed $(PERSONALITY_SEED)" && \
+	python3 $(H)/personality/test_personality.py --tap \
+	> $(BUILD)/results-personality/tap 2>$(BUILD)/results-personality/log || true
+# check-extended: one more boot per personality (make check sizes, the
+# regap test at 10^5 saves), results in results-tis-<personality>
+personality_boot = $(BOOTENV) TPM=tis PERSONALITY=$(1) REGAP_SAVES=100000 \
+	EXTENDED=0 RESULTS=$(BUILD)/results-tis-$(1) $(BOOT) check '' || true
+# --- end personality ---
 # The results folder of one boot: results-<tpm>, results-<config>-<tpm>;
 # results-6.1-... for the 6.1 backport.
 results    = $(BUILD)/results-$(if $(filter 6.1,$(BASE)),6.1-)$(if $(filter-out minimal,$(1)),$(1)-)$(2)
 
+# SETUP_ONLY=1 (the harness test's): every target does its set-up (packages,
+# folders, inputs) and stops before each long step (unpacking, kbuild,
+# QEMU, the bench, the series).
+export TPMRM_SETUP_ONLY := $(if $(filter 1,$(SETUP_ONLY)),1,)
+long      = $(if $(TPMRM_SETUP_ONLY),@echo "setup-only: skip $(1)",@$(2))
+
 .PHONY: help deps base assemble kernel selftests initramfs run check \
 	check-one check-extended kunit refresh clean distclean bench series \
-	series-check
+	series-check check-harness
 .DEFAULT_GOAL := help
 # One boot at a time, one kernel build at a time (they share build/src-rm-*).
 .NOTPARALLEL:
@@ -89,25 +137,29 @@ help:
 	@echo "                kernel-doc, get_maintainer (also run by make check)"
 	@echo "make check-one  one boot of the test job (TPM=, CONFIG=, EXTENDED=1,"
 	@echo "                ONLY='tpmrm_fuzz_test ...' for some selftests only)"
+	@echo "make kunit      boot the kernel and judge only its KUnit suites"
+	@echo "make check-harness  the harness's own test (also run by make check)"
+	@echo "make clean      remove the builds' objects and results"
+	@echo "make distclean  remove all of BUILD"
 	@echo "variables: BASE=6.12|6.1 FLAVOUR=rm|base CONFIG=minimal|debug|hmac TPM=tis|crb BUILD=dir"
 
 deps:
-	@$(HARNESS)/scripts/deps.sh
+	@$(H)/scripts/deps.sh
 
 base: deps
 	@mkdir -p $(BUILD)
-	@$(HARNESS)/scripts/base.sh $(BUILD) $(BASE)
+	@$(H)/scripts/base.sh $(BUILD) $(BASE)
 
 assemble: base
-	@$(HARNESS)/scripts/assemble.sh $(REPO) $(BUILD) $(BASE)
+	@$(H)/scripts/assemble.sh $(R) $(BUILD) $(BASE)
 
 $(if $(filter rm,$(FLAVOUR)),kernel-src: assemble,kernel-src: base)
 .PHONY: kernel-src
 
 kernel: kernel-src
-	@$(HARNESS)/scripts/config.sh $(SRC) $(OBJ) $(FRAGMENTS)
+	@$(H)/scripts/config.sh $(SRC) $(OBJ) $(FRAGMENTS)
 	@echo "kernel: building $(FLAVOUR)-$(CONFIG)"
-	@$(KMAKE) bzImage
+	$(call long,kbuild,$(KMAKE) bzImage)
 	@echo "kernel: $(KERNEL)"
 
 # The C tests include uapi headers (<linux/tpmrm.h>): install the series'
@@ -116,13 +168,15 @@ kernel: kernel-src
 # the selftests Makefile.
 selftests: assemble
 	@mkdir -p $(TESTS)
-	@$(MAKE) -s -C $(SRC_RM) O=$(HEADERS) ARCH=x86_64 headers
-	@$(MAKE) -s -C $(SRC_RM)/tools/testing/selftests/tpm2 OUTPUT=$(TESTS) \
+	$(call long,headers,$(MAKE) -s -C $(SRC_RM) O=$(HEADERS) ARCH=x86_64 headers)
+	$(call long,selftests,$(MAKE) -s -C $(SRC_RM)/tools/testing/selftests/tpm2 OUTPUT=$(TESTS) \
 		KHDR_INCLUDES="-isystem $(HEADERS)/usr/include" \
-		-f Makefile -f $(HARNESS)/selftests.mk harness-tests
+		-f Makefile -f $(H)/selftests.mk harness-tests)
+	@gcc -O2 -Wall -I$(R)/tools/testing/selftests/tpm2 -o $(TESTS)/tpmbench \
+		$(H)/bench/tpmbench.c $(R)/tools/testing/selftests/tpm2/tpm2_lib.c
 
 initramfs: deps
-	@$(HARNESS)/scripts/initramfs.sh $(HARNESS)/guest/init $(INITRAMFS)
+	@$(H)/scripts/initramfs.sh $(H)/guest/init $(INITRAMFS)
 
 run: kernel selftests initramfs
 	@$(BOOTENV) TPM=$(TPM) $(BOOT) "$(if $(CMD),cmd,demo)" '$(subst ','\'',$(value CMD))'
@@ -132,7 +186,21 @@ run: kernel selftests initramfs
 check-one: kernel selftests initramfs
 	@$(BOOTENV) TPM=$(TPM) RESULTS=$(call results,$(CONFIG),$(TPM)) \
 		$(BOOT) check '' || true
-	@$(HARNESS)/scripts/verdict.sh $(call results,$(CONFIG),$(TPM))
+	@$(H)/scripts/verdict.sh $(call results,$(CONFIG),$(TPM))
+
+# The KUnit suites alone: they run at boot, so boot the kernel with no
+# selftests (ONLY=none) and judge their KTAP, kmemleak and dmesg.
+kunit: kernel initramfs
+	@$(BOOTENV) TPM=$(TPM) ONLY=none RESULTS=$(BUILD)/results-kunit \
+		$(BOOT) check '' || true
+	@$(H)/scripts/verdict.sh $(BUILD)/results-kunit
+
+# The harness's own test: every target as the first command of a fresh
+# clone, make run from a checkout under /tmp whose path holds a space, and
+# make run's exit status.  TAP in $(BUILD)/results-harness/tap.
+check-harness: kernel-minimal selftests initramfs
+	@mkdir -p $(BUILD)/results-harness
+	@$(H)/tests/harness_test.sh $(R) $(BUILD) | tee $(BUILD)/results-harness/tap
 
 kernel-minimal kernel-debug: kernel-%:
 	@$(MAKE) --no-print-directory kernel CONFIG=$*
@@ -141,7 +209,7 @@ kernel-minimal kernel-debug: kernel-%:
 # One check boot of the $(1) kernel on TPM interface $(2).  The debug kernel
 # on TCG runs the same tests several times slower: give it more time.
 debug_time = $(if $(filter debug,$(1)),$(if $(filter 1,$(EXTENDED)),,TIMEOUT=1800 UNIT_TIMEOUT=900))
-check_boot = $(BOOTENV) $(call debug_time,$(1)) TPM=$(2) CONFIG=$(1) \
+check_boot = $(BOOTENV) $(call personality_env,$(1),$(2)) $(call debug_time,$(1)) TPM=$(2) CONFIG=$(1) \
 	KERNEL=$(BUILD)/obj-$(BASE)-$(FLAVOUR)-$(1)/arch/x86/boot/bzImage \
 	RESULTS=$(call results,$(1),$(2)) $(BOOT) check '' || true
 
@@ -151,18 +219,25 @@ check: kernel-minimal kernel-debug selftests initramfs
 	@$(call check_boot,minimal,tis)
 	@$(call check_boot,minimal,crb)
 	@$(call check_boot,debug,tis)
+	@$(MAKE) --no-print-directory check-harness >/dev/null 2>&1 || true
 	@$(MAKE) --no-print-directory series-check >/dev/null 2>&1 || true
-	@$(HARNESS)/scripts/verdict.sh $(call results,minimal,tis) \
+	@$(personality_tests)
+	@$(H)/scripts/verdict.sh $(call results,minimal,tis) \
 		$(call results,minimal,crb) $(call results,debug,tis) \
-		$(BUILD)/results-series/tap
+		$(BUILD)/results-harness/tap $(BUILD)/results-series/tap \
+		$(BUILD)/results-personality/tap
 
 # The long tests (TPMRM_EXTENDED=1): both kernels on tpm-tis.
 check-extended: kernel-minimal kernel-debug selftests initramfs
 	@rm -rf $(BUILD)/results-*
 	@$(call check_boot,minimal,tis)
 	@$(call check_boot,debug,tis)
-	@$(HARNESS)/scripts/verdict.sh $(call results,minimal,tis) \
-		$(call results,debug,tis)
+	@$(foreach p,$(PERSONALITIES),$(call personality_boot,$(p));)
+	@$(personality_tests)
+	@$(H)/scripts/verdict.sh $(call results,minimal,tis) \
+		$(call results,debug,tis) \
+		$(foreach p,$(PERSONALITIES),$(BUILD)/results-tis-$(p)) \
+		$(BUILD)/results-personality/tap
 
 # The benchmark (qemu-harness/bench/): builds both flavours, boots each on a
 # fresh swtpm and reports; not part of check.  Without an rm kernel it
@@ -172,21 +247,22 @@ bench: initramfs
 	@fl=base; \
 	if $(MAKE) --no-print-directory kernel FLAVOUR=rm; then fl="base rm"; \
 	else echo "bench: the rm flavour did not build; base only" >&2; fi; \
-	FLAVOURS="$$fl" BUILD=$(BUILD) BASE=$(BASE) REPO=$(REPO) INITRAMFS=$(INITRAMFS) \
-		$(HARNESS)/bench/bench.sh $(REPO)/results
+	FLAVOURS="$$fl" BUILD=$(BUILD) BASE=$(BASE) REPO=$(R) INITRAMFS=$(INITRAMFS) \
+		PERSONALITY='$(PERSONALITY)' PERSONALITY_SEED='$(PERSONALITY_SEED)' \
+		$(H)/bench/bench.sh $(R)/results
 
-refresh:
-	@$(HARNESS)/scripts/refresh.sh $(REPO) $(BUILD) $(BASE)
+refresh: assemble
+	@$(H)/scripts/refresh.sh $(R) $(BUILD) $(BASE)
 
 # The series a maintainer would get (git format-patch + cover letter, in
 # $(BUILD)/series), and its checks: git am on a fresh base, every commit
 # built, checkpatch --strict, sparse, kernel-doc, get_maintainer.
 series: base
-	@$(HARNESS)/scripts/series.sh write $(REPO) $(BUILD) $(BASE)
+	@$(H)/scripts/series.sh write $(R) $(BUILD) $(BASE)
 
 series-check: series
 	@mkdir -p $(BUILD)/results-series
-	@{ $(HARNESS)/scripts/series.sh check $(REPO) $(BUILD) $(BASE); \
+	@{ $(H)/scripts/series.sh check $(R) $(BUILD) $(BASE); \
 	   echo $$? > $(BUILD)/results-series/rc; } | tee $(BUILD)/results-series/tap
 	@exit $$(cat $(BUILD)/results-series/rc)
 

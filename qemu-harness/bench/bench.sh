@@ -17,6 +17,16 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 mkdir -p "$OUT" "$BUILD/bench"
+[ -z "${TPMRM_SETUP_ONLY:-}" ] || { echo "setup-only: stop before the benchmark"; exit 0; }
+# --- personality: PERSONALITY=name boots both flavours behind the proxy
+# (qemu-harness/personality), with the latency model on unless it says
+# latency=off|i2c: times are then wall time of that chip (modeled).
+if [ -n "${PERSONALITY:-}" ]; then
+	case "$PERSONALITY" in *latency=*) ;; *) PERSONALITY=$PERSONALITY,latency=spi ;; esac
+	export PERSONALITY PERSONALITY_SEED="${PERSONALITY_SEED:-0}"
+	echo "bench: personality $PERSONALITY seed $PERSONALITY_SEED"
+fi
+# --- end personality ---
 lib=$REPO/tools/testing/selftests/tpm2
 gcc -O2 -Wall -I"$lib" -o "$bin" "$bench/tpmbench.c" "$lib/tpm2_lib.c"
 
@@ -33,7 +43,7 @@ for f in $FLAVOURS; do
 		TPM=tis CONFIG=minimal SRC_RM="$BUILD/src-rm-${BASE:-6.12}" \
 		TESTS="$BUILD/selftests-${BASE:-6.12}" QUIET=quiet APPEND=no_timer_check \
 			"$REPO/qemu-harness/scripts/boot.sh" cmd \
-			"sh $bench/guest.sh $bin $BENCH_N $BENCH_CLIENTS_N $BENCH_IDLE $BENCH_TOOLS" \
+			"$(printf '%q ' sh "$bench/guest.sh" "$bin" "$BENCH_N" "$BENCH_CLIENTS_N" "$BENCH_IDLE" "$BENCH_TOOLS")" \
 			</dev/null >"$OUT/$f.console" 2>&1 ||
 			echo "bench: $f: boot exited with $?" >&2
 		grep -q '^I kernel' "$OUT/$f.results" 2>/dev/null && break
@@ -56,6 +66,8 @@ awk -f "$bench/belady.awk" -f "$bench/report.awk" -v csv="$OUT/bench.csv" \
 	-v dat="$tmp/plot.dat" $files > "$OUT/bench.md"
 gnuplot -e "dat='$tmp/plot.dat'; png='$OUT/bench.png'; fls='$fls'" \
 	"$bench/plot.gp" || echo "bench: no plot" >&2
+commit=$(git -C "$REPO" describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)
+sed -i "1i Measured at commit $commit on $(date -u +%F) (make bench).\\n" "$OUT/bench.md"
 cat "$OUT/bench.md"
 echo
 echo "bench: $OUT/bench.md, bench.csv, bench.png; $(( $(date +%s) - start )) s of boots and report"

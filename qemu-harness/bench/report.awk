@@ -8,6 +8,23 @@
 # counters against swtpm's count; writes one CSV row per workload and kernel
 # to csv and the plot's data to dat.
 
+# A workload that met a limit by design says which, in words; anything
+# else stays a raw failure.
+function limit_words(e,   rc) {
+	rc = e; sub(/.*_rc_/, "", rc)
+	if (e !~ /_rc_/)
+		return "fail: " e
+	if (rc == "0x902")
+		return "limit: the TPM's loaded-object slots (TPM_RC_OBJECT_MEMORY, " e ")"
+	if (rc == "0x903")
+		return "limit: the TPM's loaded-session slots (TPM_RC_SESSION_MEMORY, " e ")"
+	if (rc == "0xb0902")
+		return "limit: the RM's per-user object quota (" e ")"
+	if (rc == "0xb0903")
+		return "limit: the RM's per-user session quota (" e ")"
+	return "fail: " e
+}
+
 # Modeled time (ms) of one command: /work/shared/tpm-latency-model.md, a
 # model, not a measurement.  Create is costed as ECC keygen (CreatePrimary).
 function cost(cc, bus) {
@@ -114,8 +131,8 @@ function row(f, id,    key, name, ops, c, t, opt, k, extra) {
 	OPT[key] = opt
 	CL[key] = bycc[key, "00000161"] + 0
 	if (res[key, "status"] != "ok") {
-		printf "| %s | %s | fail: %s |  |  |  |  |  |  |  |  |  |\n",
-		       name, f, res[key, "error"]
+		printf "| %s | %s | %s |  |  |  |  |  |  |  |  |  |\n",
+		       name, f, limit_words(res[key, "error"])
 		printf "%s,%s,fail,,,,,,,,,,,,\n", name, f > csv
 		return
 	}

@@ -17,6 +17,7 @@ trap 'rm -rf "$tmp" "$index"' EXIT
 
 # Top-level folders of the kernel tree that our files may live in.
 overlay_roots="Documentation drivers include tools"
+[ -z "${TPMRM_SETUP_ONLY:-}" ] || { echo "setup-only: stop before assembling the tree"; exit 0; }
 
 apply_series() {
 	local head p tree subject

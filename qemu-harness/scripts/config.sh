@@ -2,6 +2,7 @@
 # Make $OBJ/.config from tinyconfig plus the given fragments, and fail if any
 # option a fragment asks for did not land (a missing dependency, a typo).
 set -eu
+[ -z "${TPMRM_SETUP_ONLY:-}" ] || { echo "setup-only: stop before configuring the kernel"; exit 0; }
 SRC=$(realpath "$1")
 OBJ=$(realpath -m "$2")
 shift 2
@@ -16,8 +17,14 @@ if [ -f "$OBJ/.config" ] && cmp -s "$want.new" "$want" &&
 	exit 0
 fi
 make -s -C "$SRC" O="$OBJ" ARCH=x86_64 tinyconfig >/dev/null 2> >(grep -v "override: .* changes choice state" >&2)
+# merge_config.sh splits paths at spaces: give it copies in $OBJ.
+frags=()
+for f in "$@"; do
+	cp "$f" "$OBJ/.fragment-${#frags[@]}"
+	frags+=("$OBJ/.fragment-${#frags[@]}")
+done
 KCONFIG_CONFIG=$OBJ/.config "$SRC/scripts/kconfig/merge_config.sh" -m -O "$OBJ" \
-	"$OBJ/.config" "$@" >/dev/null
+	"$OBJ/.config" "${frags[@]}" >/dev/null
 make -s -C "$SRC" O="$OBJ" ARCH=x86_64 olddefconfig >/dev/null
 
 bad=0

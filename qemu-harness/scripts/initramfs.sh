@@ -7,8 +7,8 @@ OUT=$2
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 
-[ -f "$OUT" ] && [ "$OUT" -nt "$INIT" ] && [ "$OUT" -nt /bin/busybox ] && exit 0
-mkdir -p "$stage"/{bin,dev,proc,sys,lower,upper,newroot}
+[ -f "$OUT" ] && [ "$OUT" -nt "$INIT" ] && [ "$OUT" -nt /bin/busybox ] && [ "$OUT" -nt "$0" ] && exit 0
+mkdir -p "$(dirname "$OUT")" "$stage"/{bin,dev,proc,sys,lower,upper,newroot}
 cp /bin/busybox "$stage/bin/busybox"
 cp "$INIT" "$stage/init"
 chmod 755 "$stage/init"

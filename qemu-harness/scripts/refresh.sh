@@ -7,6 +7,7 @@ REPO=$1
 BUILD=$2
 BASE=${3:-6.12}
 src=$BUILD/src-rm-$BASE
+[ -z "${TPMRM_SETUP_ONLY:-}" ] || { echo "setup-only: stop before refreshing patches/"; exit 0; }
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 

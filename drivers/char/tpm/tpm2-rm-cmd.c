@@ -243,6 +243,37 @@ u32 tpm2_rm_rsp_rc(const u8 *buf, size_t len)
 }
 
 /**
+ * tpm2_rm_cap_handles_parse() - read the TPM's answer to
+ *				 GetCapability(TPM_CAP_HANDLES)
+ * @buf:	response
+ * @len:	response length
+ * @handles:	receives the handles
+ * @max:	room in @handles
+ *
+ * Return: the number of handles, or -EIO for a response that is not a
+ * complete, successful list of at most @max handles with moreData clear:
+ * the caller then does not know what the TPM holds.
+ */
+int tpm2_rm_cap_handles_parse(const u8 *buf, size_t len, u32 *handles,
+			      unsigned int max)
+{
+	const size_t off = TPM_HEADER_SIZE + 9;
+	u32 i, count;
+
+	if (len < off || tpm2_rm_rsp_rc(buf, len) != TPM2_RC_SUCCESS ||
+	    get_unaligned_be32(&buf[2]) != len || buf[TPM_HEADER_SIZE] ||
+	    get_unaligned_be32(&buf[TPM_HEADER_SIZE + 1]) != TPM2_CAP_HANDLES)
+		return -EIO;
+	count = get_unaligned_be32(&buf[TPM_HEADER_SIZE + 5]);
+	if (count > max || len != off + 4 * (size_t)count)
+		return -EIO;
+	for (i = 0; i < count; i++)
+		handles[i] = get_unaligned_be32(&buf[off + 4 * i]);
+	return count;
+}
+EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_cap_handles_parse);
+
+/**
  * tpm2_rm_cap_handles_range() - is this GetCapability for a virtual range
  * @cmd:	map of the command
  * @buf:	command buffer

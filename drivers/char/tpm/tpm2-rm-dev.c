@@ -288,9 +288,19 @@ static int tpm2_rm_release(struct inode *inode, struct file *file)
 		tpm2_rm_space_del(chip, &priv->space, true);
 		tpm_put_ops(chip);
 	} else {
+		/*
+		 * Only a removed chip (no ops) has no TPM to flush; if the
+		 * TPM could not be started, the chip flushes the contexts
+		 * before its next command.
+		 */
+		down_read(&chip->ops_sem);
 		mutex_lock(&chip->tpm_mutex);
-		tpm2_rm_space_del(chip, &priv->space, false);
+		if (chip->ops)
+			tpm2_rm_space_park(chip, &priv->space);
+		else
+			tpm2_rm_space_del(chip, &priv->space, false);
 		mutex_unlock(&chip->tpm_mutex);
+		up_read(&chip->ops_sem);
 	}
 	tpm2_rm_user_put(chip, &priv->space);
 	kfree(priv->buf);
@@ -374,11 +384,16 @@ void tpm_devs_remove(struct tpm_chip *chip)
 /**
  * tpm2_rm_dev_init() - create the workqueue for O_NONBLOCK commands
  *
+ * The workqueue is freezable: it is frozen with the tasks before devices
+ * suspend, so no queued command reaches the TPM after tpm_pm_suspend()
+ * evicted the RM's contexts and sent TPM2_Shutdown(STATE).
+ *
  * Return: 0 or -ENOMEM.
  */
 int tpm2_rm_dev_init(void)
 {
-	tpm2_rm_wq = alloc_workqueue("tpmrm", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	tpm2_rm_wq = alloc_workqueue("tpmrm", WQ_UNBOUND | WQ_MEM_RECLAIM |
+				     WQ_FREEZABLE, 0);
 	return tpm2_rm_wq ? 0 : -ENOMEM;
 }
 

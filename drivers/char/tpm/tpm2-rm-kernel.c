@@ -170,6 +170,16 @@ static bool tpm2_rm_kernel_has(const u32 *tbl, unsigned int nr, u32 handle)
 	return false;
 }
 
+/* Is @h a transient object or a session that is not one of @k's? */
+static bool tpm2_rm_kernel_foreign(const struct tpm2_rm_kernel *k, u32 h)
+{
+	if (tpm2_rm_is_session(h))
+		return !tpm2_rm_kernel_has(k->sessions, k->nr_sessions, h);
+	if (tpm2_rm_is_transient(h))
+		return !tpm2_rm_kernel_has(k->objects, k->nr_objects, h);
+	return false;
+}
+
 /* ContextLoad: the saved handle inside the blob says which slot it takes. */
 static void tpm2_rm_kernel_classify_load(const u8 *buf, size_t len,
 					 struct tpm2_rm_kcmd *kc)
@@ -198,8 +208,10 @@ static void tpm2_rm_kernel_classify_load(const u8 *buf, size_t len,
  * the blob, StartAuthSession a session slot, CreatePrimary, Load and the
  * sequence starts an object slot; everything else none. FlushContext
  * removes its handle. A session in the authorization area without
- * continueSession ends with the command; one that is not among @k's
- * sessions marks the command @foreign.
+ * continueSession ends with the command. A transient object or a session
+ * that is not among @k's, named in the handle area, the authorization
+ * area or by FlushContext, marks the command @foreign, and so does a
+ * command that cannot be parsed.
  */
 void tpm2_rm_kernel_classify(const u8 *buf, size_t len, u32 attrs,
 			     const struct tpm2_rm_kernel *k,
@@ -219,16 +231,24 @@ void tpm2_rm_kernel_classify(const u8 *buf, size_t len, u32 attrs,
 	}
 	kc->slot = tpm2_rm_kernel_cc_slot(cc);
 	kc->loads = kc->slot != TPM2_RM_KSLOT_NONE;
-	if (cc == TPM2_CC_FLUSH_CONTEXT && len >= TPM_HEADER_SIZE + 4)
+	if (cc == TPM2_CC_FLUSH_CONTEXT && len >= TPM_HEADER_SIZE + 4) {
 		kc->flushed = get_unaligned_be32(&buf[TPM_HEADER_SIZE]);
-	if (tpm2_rm_cmd_parse(buf, len, attrs, &cmd))
+		kc->foreign = tpm2_rm_kernel_foreign(k, kc->flushed);
 		return;
+	}
+	if (tpm2_rm_cmd_parse(buf, len, attrs, &cmd)) {
+		kc->foreign = true;
+		return;
+	}
+	for (i = 0; i < cmd.nr_handles; i++)
+		if (tpm2_rm_kernel_foreign(k, cmd.handles[i]))
+			kc->foreign = true;
 	for (i = 0; i < cmd.nr_auths; i++) {
 		u32 h = cmd.auths[i].handle;
 
 		if (!tpm2_rm_is_session(h))
 			continue;
-		if (!tpm2_rm_kernel_has(k->sessions, k->nr_sessions, h))
+		if (tpm2_rm_kernel_foreign(k, h))
 			kc->foreign = true;
 		if (!(cmd.auths[i].attrs & TPM2_SA_CONTINUE_SESSION))
 			kc->ended[kc->nr_ended++] = h;
@@ -285,6 +305,33 @@ void tpm2_rm_kernel_commit(struct tpm2_rm_kernel *k,
 EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_kernel_commit);
 
 /**
+ * tpm2_rm_kernel_holds() - is a handle one of the kernel's own contexts
+ * @k:		the kernel's loaded contexts
+ * @handle:	a transient object or a loaded session
+ *
+ * Return: true if the kernel loaded @handle and has not flushed it.
+ */
+bool tpm2_rm_kernel_holds(const struct tpm2_rm_kernel *k, u32 handle)
+{
+	return tpm2_rm_kernel_has(k->objects, k->nr_objects, handle) ||
+	       tpm2_rm_kernel_has(k->sessions, k->nr_sessions, handle);
+}
+
+/**
+ * tpm2_rm_kernel_forget() - drop a handle the TPM gave to someone else
+ * @k:		the kernel's loaded contexts
+ * @handle:	a handle the TPM just gave to a new RM context
+ *
+ * The TPM gives out only free handles: a kernel context recorded under
+ * @handle is gone (a raw /dev/tpmN user flushed it, or the TPM was reset).
+ */
+void tpm2_rm_kernel_forget(struct tpm2_rm_kernel *k, u32 handle)
+{
+	tpm2_rm_kernel_drop(k->objects, &k->nr_objects, handle);
+	tpm2_rm_kernel_drop(k->sessions, &k->nr_sessions, handle);
+}
+
+/**
  * tpm2_rm_after_kernel_cmd() - account for the kernel command just sent
  * @chip:	the chip, ops held
  * @buf:	the response
@@ -296,10 +343,12 @@ void tpm2_rm_after_kernel_cmd(struct tpm_chip *chip, const u8 *buf,
 	struct tpm2_rm_kernel *k;
 	u32 rhandle = 0;
 
-	if (!chip->rm)
+	/* not active: the hook let the command pass untouched (no lock) */
+	if (!chip->rm || !chip->rm->kernel.pending.active)
 		return;
 	lockdep_assert_held(&chip->tpm_mutex);
 	k = &chip->rm->kernel;
+	k->pending.active = false;
 	if (len < TPM_HEADER_SIZE) {
 		/* unknown outcome: a flushed handle is gone all the same */
 		tpm2_rm_kernel_commit(k, &k->pending, TPM2_RM_RC_INITIALIZE, 0);

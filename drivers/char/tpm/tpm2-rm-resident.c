@@ -16,6 +16,7 @@
 
 #include <linux/error-injection.h>
 #include <linux/kernel.h>
+#include <linux/lockdep.h>
 #include <linux/slab.h>
 #include <linux/tpm.h>
 #include <linux/unaligned.h>
@@ -23,20 +24,40 @@
 #include "tpm.h"
 #include "tpm2-rm.h"
 
-/* Send @buf; on success *len is the response length, *tpm_rc its code. */
+/*
+ * Send @buf; on success *len is the response length, *tpm_rc its code.
+ * tpm_transmit_unmanaged() sends again on TPM_RC_RETRY and TPM_RC_TESTING;
+ * TPM_RC_YIELDED too says the command did not complete and may be sent
+ * again, so it is resent here, from a copy since the response overwrites
+ * @buf. An RM that took it for a failure would drop the context it was
+ * saving or believe a slot free that the TPM still holds.
+ */
 static int tpm2_rm_send(struct tpm_chip *chip, struct tpm_buf *buf,
 			size_t *len, u32 *tpm_rc)
 {
+	u32 cmd_len = tpm_buf_length(buf);
+	unsigned int tries = 0;
 	ssize_t ret;
+	u8 *cmd;
 
 	if (buf->flags & TPM_BUF_OVERFLOW)
 		return -E2BIG;
-	ret = tpm_transmit_unmanaged(chip, buf->data, PAGE_SIZE);
-	if (ret < 0)
-		return ret;
-	*len = ret;
-	*tpm_rc = tpm2_rm_rsp_rc(buf->data, ret);
-	return 0;
+	cmd = kmemdup(buf->data, cmd_len, GFP_KERNEL);
+	if (!cmd)
+		return -ENOMEM;
+	for (;;) {
+		ret = tpm_transmit_unmanaged(chip, buf->data, PAGE_SIZE);
+		if (ret < 0)
+			break;
+		*len = ret;
+		*tpm_rc = tpm2_rm_rsp_rc(buf->data, ret);
+		if (*tpm_rc != TPM2_RM_RC_YIELDED ||
+		    tries++ >= TPM2_RM_MAX_RETRIES)
+			break;
+		memcpy(buf->data, cmd, cmd_len);
+	}
+	kfree(cmd);
+	return ret < 0 ? ret : 0;
 }
 
 /*
@@ -108,7 +129,7 @@ ALLOW_ERROR_INJECTION(tpm2_rm_send_flush, ERRNO);
  */
 noinline u8 *tpm2_rm_blob_dup(const u8 *data, size_t len)
 {
-	return kmemdup(data, len, GFP_KERNEL);
+	return kmemdup(data, len, GFP_KERNEL_ACCOUNT);
 }
 
 ALLOW_ERROR_INJECTION(tpm2_rm_blob_dup, NULL);
@@ -134,7 +155,7 @@ static int tpm2_rm_context_save(struct tpm_chip *chip, u32 handle,
 		goto out_destroy;
 	chip->rm->stats.context_saves++;
 	if (len < TPM_HEADER_SIZE + TPM2_RM_CONTEXT_MIN_SIZE) {
-		rc = -EFAULT;
+		rc = -EIO;
 		goto out_destroy;
 	}
 	*blob = tpm2_rm_blob_dup(&buf.data[TPM_HEADER_SIZE],
@@ -162,7 +183,7 @@ static int tpm2_rm_context_load(struct tpm_chip *chip, const u8 *blob,
 		goto out_destroy;
 	chip->rm->stats.context_loads++;
 	if (len < TPM_HEADER_SIZE + 4)
-		rc = -EFAULT;
+		rc = -EIO;
 	else
 		*phandle = get_unaligned_be32(&buf.data[TPM_HEADER_SIZE]);
 out_destroy:
@@ -219,6 +240,7 @@ int tpm2_rm_flush(struct tpm_chip *chip, u32 handle)
 	u32 tpm_rc;
 	int rc;
 
+	lockdep_assert_held(&chip->tpm_mutex);
 	rc = tpm2_rm_flush_cmd(chip, handle, &tpm_rc);
 	if (rc) {
 		tpm2_rm_stale_add(chip->rm, handle);
@@ -233,8 +255,10 @@ int tpm2_rm_flush(struct tpm_chip *chip, u32 handle)
  *
  * Called before anything else may use the TPM's slots (an RM command, a raw
  * or kernel-internal command), so a handle is flushed before the TPM can
- * hand it out again. A handle the TPM answers for, even with an error, is
- * gone; one whose FlushContext fails again stays for the next call.
+ * hand it out again. The contexts of spaces closed while the TPM could not
+ * be used (tpm2_rm_space_park()) are flushed first. A handle the TPM
+ * answers for, even with an error, is gone; one whose FlushContext fails
+ * again stays for the next call.
  */
 void tpm2_rm_flush_stale(struct tpm_chip *chip)
 {
@@ -242,6 +266,9 @@ void tpm2_rm_flush_stale(struct tpm_chip *chip)
 	unsigned int i, kept = 0;
 	u32 tpm_rc;
 
+	lockdep_assert_held(&chip->tpm_mutex);
+	if (!list_empty(&rm->parked.entities))
+		tpm2_rm_space_del(chip, &rm->parked, true);
 	for (i = 0; i < rm->nr_stale; i++)
 		if (tpm2_rm_flush_cmd(chip, rm->stale[i], &tpm_rc))
 			rm->stale[kept++] = rm->stale[i];
@@ -445,6 +472,7 @@ int tpm2_rm_evict(struct tpm_chip *chip, struct tpm2_rm_entity *ent,
 	u32 tpm_rc;
 	int rc = 0;
 
+	lockdep_assert_held(&chip->tpm_mutex);
 	if (ent->kind == TPM2_RM_SESSION || !ent->blob)
 		rc = tpm2_rm_save(chip, ent, &left);
 	if (left) {
@@ -545,6 +573,7 @@ int tpm2_rm_load(struct tpm_chip *chip, struct tpm2_rm_entity *ent,
 	u32 phandle = 0;
 	int rc;
 
+	lockdep_assert_held(&chip->tpm_mutex);
 	*tpm_rc = 0;
 	if (ent->resident)
 		return 0;
@@ -693,7 +722,7 @@ static int tpm2_rm_resave(struct tpm_chip *chip, struct tpm2_rm_entity *ent)
 		return 0;
 	}
 	if (tpm_rc)
-		return -EBUSY;
+		return -EIO;
 	tpm2_rm_saved_del(ent);
 	kfree(ent->blob);
 	ent->blob = NULL;
@@ -744,23 +773,16 @@ bool tpm2_rm_regap_for_retry(struct tpm_chip *chip, u32 tpm_rc)
 }
 EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_regap_for_retry);
 
-/* See tpm2_rm_drop_state(); @keep_pinned spares what the current command used. */
-static void tpm2_rm_drop(struct tpm_chip *chip, bool clear, bool keep_pinned)
+/*
+ * @ent left its TPM slot without the RM's doing. An object with a blob is
+ * only out of its slot (a ContextLoad tells whether the blob still works);
+ * anything else is lost and fails once, in the RM layer, at its next use.
+ */
+static void tpm2_rm_gone(struct tpm2_rm_chip *rm, struct tpm2_rm_entity *ent)
 {
-	struct tpm2_rm_chip *rm = chip->rm;
-	struct tpm2_rm_entity *ent, *tmp;
-
-	list_for_each_entry_safe(ent, tmp, &rm->lru, lru_node) {
-		if (keep_pinned && ent->pinned)
-			continue;
-		tpm2_rm_resident_del(rm, ent);
-		if (ent->kind != TPM2_RM_OBJECT || !ent->blob)
-			ent->lost = true;
-	}
-	if (!clear)
-		return;
-	list_for_each_entry_safe(ent, tmp, &rm->saved, saved_node)
-		tpm2_rm_saved_lose(rm, ent);
+	tpm2_rm_resident_del(rm, ent);
+	if (ent->kind != TPM2_RM_OBJECT || !ent->blob)
+		ent->lost = true;
 }
 
 /**
@@ -768,46 +790,266 @@ static void tpm2_rm_drop(struct tpm_chip *chip, bool clear, bool keep_pinned)
  * @chip:	the chip, ops held
  * @clear:	TPM_SU_CLEAR: saved sessions are gone as well
  *
- * Every TPM2_Startup empties the TPM's object and session slots, and after
- * TPM_SU_CLEAR no saved session can be loaded again. The TPM may then give
- * the same handles to new objects and sessions, so the RM must not believe
- * any of its residents is still there. An object that has a saved blob is
- * only moved out of its slot (the TPM decides on its next ContextLoad
- * whether the blob survived); everything else is marked lost and fails
- * once, with an RM-layer error, when its client next names it.
+ * A successful TPM2_Startup is proof that the TPM was reset: it empties the
+ * TPM's object and session slots, and after TPM_SU_CLEAR no saved session
+ * can be loaded again. The TPM may then give the same handles to new
+ * objects and sessions, so no resident may be believed loaded any more;
+ * see tpm2_rm_gone() for what each one becomes. This is the only place
+ * where the RM forgets residents without asking the TPM.
  */
 void tpm2_rm_drop_state(struct tpm_chip *chip, bool clear)
 {
-	tpm2_rm_drop(chip, clear, false);
+	struct tpm2_rm_chip *rm = chip->rm;
+	struct tpm2_rm_entity *ent, *tmp;
+
+	lockdep_assert_held(&chip->tpm_mutex);
+	list_for_each_entry_safe(ent, tmp, &rm->lru, lru_node)
+		tpm2_rm_gone(rm, ent);
+	if (!clear)
+		return;
+	list_for_each_entry_safe(ent, tmp, &rm->saved, saved_node)
+		tpm2_rm_saved_lose(rm, ent);
 }
 EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_drop_state);
 
 /**
- * tpm2_rm_check_handle_reuse() - detect a TPM reset from a new handle
+ * tpm2_rm_send_get_handles() - send a GetCapability(TPM_CAP_HANDLES) the RM
+ *				built
+ * @chip:	the chip, ops held
+ * @buf:	the command; the response on success
+ * @len:	receives the response length
+ * @tpm_rc:	receives the response code
+ *
+ * Return: 0 (check @tpm_rc) or a negative errno if nothing came back.
+ */
+noinline int tpm2_rm_send_get_handles(struct tpm_chip *chip,
+				      struct tpm_buf *buf, size_t *len,
+				      u32 *tpm_rc)
+{
+	return tpm2_rm_send(chip, buf, len, tpm_rc);
+}
+
+ALLOW_ERROR_INJECTION(tpm2_rm_send_get_handles, ERRNO);
+
+/* The handles of range @first that the TPM holds; count or -errno. */
+static int tpm2_rm_get_handles(struct tpm_chip *chip, u32 first, u32 *handles)
+{
+	struct tpm_buf buf;
+	size_t len = 0;
+	u32 tpm_rc;
+	int rc;
+
+	rc = tpm_buf_init(&buf, TPM2_ST_NO_SESSIONS, TPM2_CC_GET_CAPABILITY);
+	if (rc)
+		return rc;
+	tpm_buf_append_u32(&buf, TPM2_CAP_HANDLES);
+	tpm_buf_append_u32(&buf, first);
+	tpm_buf_append_u32(&buf, TPM2_RM_MAX_CAP_HANDLES);
+	rc = tpm2_rm_send_get_handles(chip, &buf, &len, &tpm_rc);
+	if (!rc)
+		rc = tpm2_rm_cap_handles_parse(buf.data, len, handles,
+					       TPM2_RM_MAX_CAP_HANDLES);
+	tpm_buf_destroy(&buf);
+	return rc;
+}
+
+/* What the TPM holds, as GetCapability(TPM_CAP_HANDLES) lists it. */
+struct tpm2_rm_view {
+	u32 objects[TPM2_RM_MAX_CAP_HANDLES];
+	u32 loaded[TPM2_RM_MAX_CAP_HANDLES];
+	u32 saved[TPM2_RM_MAX_CAP_HANDLES];
+	int nr_objects;
+	int nr_loaded;
+	int nr_saved;
+};
+
+/* Ask the TPM; NULL if it cannot tell (no memory, no complete answer). */
+static struct tpm2_rm_view *tpm2_rm_view_get(struct tpm_chip *chip)
+{
+	struct tpm2_rm_view *v = kmalloc(sizeof(*v), GFP_KERNEL);
+
+	if (!v)
+		return NULL;
+	v->nr_objects = tpm2_rm_get_handles(chip, TPM2_RM_HT_TRANSIENT << 24,
+					    v->objects);
+	v->nr_loaded = tpm2_rm_get_handles(chip,
+					   TPM2_RM_HT_HMAC_SESSION << 24,
+					   v->loaded);
+	v->nr_saved = tpm2_rm_get_handles(chip,
+					  TPM2_RM_HT_POLICY_SESSION << 24,
+					  v->saved);
+	if (v->nr_objects < 0 || v->nr_loaded < 0 || v->nr_saved < 0) {
+		kfree(v);
+		return NULL;
+	}
+	return v;
+}
+
+/*
+ * Is @handle in @list? Sessions are compared by their index: the TPM lists
+ * a saved policy session under the HMAC session range.
+ */
+static bool tpm2_rm_listed(const u32 *list, int nr, u32 handle)
+{
+	u32 mask = tpm2_rm_is_session(handle) ? TPM2_RM_VHANDLE_MASK : ~0U;
+	int i;
+
+	for (i = 0; i < nr; i++)
+		if ((list[i] & mask) == (handle & mask))
+			return true;
+	return false;
+}
+
+/* Does the TPM hold the context of @ent, loaded or (a session) saved? */
+static bool tpm2_rm_view_has(const struct tpm2_rm_view *v,
+			     const struct tpm2_rm_entity *ent)
+{
+	if (ent->kind != TPM2_RM_SESSION)
+		return ent->resident &&
+		       tpm2_rm_listed(v->objects, v->nr_objects, ent->phandle);
+	return tpm2_rm_listed(v->loaded, v->nr_loaded, ent->vhandle) ||
+	       tpm2_rm_listed(v->saved, v->nr_saved, ent->vhandle);
+}
+
+static bool tpm2_rm_same_handle(u32 a, u32 b)
+{
+	if (tpm2_rm_is_session(a) && tpm2_rm_is_session(b))
+		return !((a ^ b) & TPM2_RM_VHANDLE_MASK);
+	return a == b;
+}
+
+/* Without a view: flush every unpinned resident, then forget it. */
+static void tpm2_rm_flush_residents(struct tpm_chip *chip, u32 fresh)
+{
+	struct tpm2_rm_entity *ent, *tmp;
+
+	list_for_each_entry_safe(ent, tmp, &chip->rm->lru, lru_node) {
+		if (ent->pinned)
+			continue;
+		if (!tpm2_rm_same_handle(ent->phandle, fresh))
+			tpm2_rm_flush(chip, ent->phandle);
+		tpm2_rm_gone(chip->rm, ent);
+	}
+}
+
+/**
+ * tpm2_rm_resync() - make the RM's tables agree with the TPM's slots
+ * @chip:	the chip, ops held
+ * @fresh:	a handle the TPM just gave to a new entity that is not
+ *		recorded yet, or 0
+ *
+ * The TPM gives out only free handles, so an entity of the RM known by
+ * @fresh is gone: a raw /dev/tpmN user flushed a session the RM had saved,
+ * or the TPM was reset without a TPM2_Startup the RM saw. Neither is proof
+ * of the other, so the RM asks the TPM which objects and sessions it holds,
+ * and only what the TPM no longer holds changes (tpm2_rm_gone(), or
+ * tpm2_rm_saved_lose() for a saved session): that entity fails once for its
+ * owner, and every other space keeps what it has. Pinned entities were used
+ * by the command that just ran, so they are loaded. If the TPM cannot tell,
+ * every other resident is flushed before it is forgotten, so that nothing
+ * is left in a slot that nobody will flush.
+ */
+void tpm2_rm_resync(struct tpm_chip *chip, u32 fresh)
+{
+	struct tpm2_rm_chip *rm = chip->rm;
+	struct tpm2_rm_entity *ent, *tmp;
+	struct tpm2_rm_view *v;
+
+	lockdep_assert_held(&chip->tpm_mutex);
+	list_for_each_entry_safe(ent, tmp, &rm->saved, saved_node)
+		if (tpm2_rm_same_handle(ent->vhandle, fresh))
+			tpm2_rm_saved_lose(rm, ent);
+	list_for_each_entry_safe(ent, tmp, &rm->lru, lru_node)
+		if (!ent->pinned && tpm2_rm_same_handle(ent->phandle, fresh))
+			tpm2_rm_gone(rm, ent);
+	v = tpm2_rm_view_get(chip);
+	if (!v) {
+		tpm2_rm_flush_residents(chip, fresh);
+		return;
+	}
+	list_for_each_entry_safe(ent, tmp, &rm->lru, lru_node)
+		if (!ent->pinned && !tpm2_rm_view_has(v, ent))
+			tpm2_rm_gone(rm, ent);
+	list_for_each_entry_safe(ent, tmp, &rm->saved, saved_node)
+		if (!ent->pinned && !tpm2_rm_view_has(v, ent))
+			tpm2_rm_saved_lose(rm, ent);
+	kfree(v);
+}
+EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_resync);
+
+/* Is @handle, which the TPM holds, an RM resident or the kernel's own? */
+static bool tpm2_rm_holds(const struct tpm2_rm_chip *rm, u32 handle)
+{
+	struct tpm2_rm_entity *ent;
+
+	if (tpm2_rm_kernel_holds(&rm->kernel, handle))
+		return true;
+	list_for_each_entry(ent, &rm->lru, lru_node)
+		if (tpm2_rm_same_handle(ent->phandle, handle))
+			return true;
+	return false;
+}
+
+static void tpm2_rm_flush_unheld(struct tpm_chip *chip, const u32 *list,
+				 int nr)
+{
+	int i;
+
+	for (i = 0; i < nr; i++)
+		if (!tpm2_rm_holds(chip->rm, list[i]))
+			tpm2_rm_flush(chip, list[i]);
+}
+
+/**
+ * tpm2_rm_flush_strays() - flush what a lost response left in the TPM
+ * @chip:	the chip, ops held
+ *
+ * After a command that may have created an object or a session whose
+ * response never arrived, the new handle is in the TPM and nobody knows
+ * it. Every transient object and loaded session that neither the RM nor
+ * the kernel holds (the kernel's own contexts are counted in
+ * &tpm2_rm_chip.kernel, see tpm2-rm-kernel.c) is flushed, unless a raw
+ * /dev/tpmN user has the device open: the RM cannot tell its contexts from
+ * the stray.
+ */
+void tpm2_rm_flush_strays(struct tpm_chip *chip)
+{
+	struct tpm2_rm_view *v;
+
+	lockdep_assert_held(&chip->tpm_mutex);
+	if (test_bit(0, &chip->is_open))
+		return;
+	v = tpm2_rm_view_get(chip);
+	if (!v)
+		return;
+	tpm2_rm_flush_unheld(chip, v->objects, v->nr_objects);
+	tpm2_rm_flush_unheld(chip, v->loaded, v->nr_loaded);
+	kfree(v);
+}
+
+/**
+ * tpm2_rm_check_handle_reuse() - check a new handle against the RM's view
  * @chip:	the chip, ops held
  * @handle:	handle the TPM just gave to a new object or session
  *
- * A TPM reset that the RM did not see (a TPM2_Startup the TPM performed
- * itself, e.g. swtpm's startup flags after its control channel's init)
- * shows when the TPM hands out a handle the RM believes is taken: a
- * resident's physical handle, or the handle of a saved session. Then the
- * RM's view is stale and is dropped as after a TPM2_Startup, before the new
- * entity is recorded. Entities the current command named are kept: the TPM
- * just executed the command with them, so they are loaded.
+ * A handle the RM believes taken (a resident's TPM handle, or a saved
+ * session's) shows that the RM's view is stale; see tpm2_rm_resync(). A
+ * kernel context recorded under it is gone too (tpm2_rm_kernel_forget()).
  */
 void tpm2_rm_check_handle_reuse(struct tpm_chip *chip, u32 handle)
 {
 	struct tpm2_rm_entity *ent;
 
+	tpm2_rm_kernel_forget(&chip->rm->kernel, handle);
 	list_for_each_entry(ent, &chip->rm->saved, saved_node) {
-		if (ent->vhandle == handle) {
-			tpm2_rm_drop(chip, true, true);
+		if (tpm2_rm_same_handle(ent->vhandle, handle)) {
+			tpm2_rm_resync(chip, handle);
 			return;
 		}
 	}
 	list_for_each_entry(ent, &chip->rm->lru, lru_node) {
-		if (ent->phandle == handle) {
-			tpm2_rm_drop(chip, false, true);
+		if (tpm2_rm_same_handle(ent->phandle, handle)) {
+			tpm2_rm_resync(chip, handle);
 			return;
 		}
 	}

@@ -83,7 +83,7 @@ EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_table_alloc_vhandle);
  */
 struct tpm2_rm_entity *tpm2_rm_entity_alloc(enum tpm2_rm_kind kind)
 {
-	struct tpm2_rm_entity *ent = kzalloc(sizeof(*ent), GFP_KERNEL);
+	struct tpm2_rm_entity *ent = kzalloc(sizeof(*ent), GFP_KERNEL_ACCOUNT);
 
 	if (!ent)
 		return NULL;

@@ -25,6 +25,48 @@ MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
 #define ATTR(cc, nh, rh) ((cc) | ((nh) << TPM2_CC_ATTR_CHANDLES) | \
 			  ((rh) << TPM2_CC_ATTR_RHANDLE))
 
+/*
+ * The RM's entry points expect the chip's tpm_mutex held, as
+ * tpm_try_get_ops() holds it; each call here takes it for the call alone.
+ */
+static ssize_t locked_transmit(struct tpm_chip *chip,
+			       struct tpm2_rm_space *space, u8 *buf,
+			       size_t bufsiz, size_t len)
+{
+	ssize_t ret;
+
+	mutex_lock(&chip->tpm_mutex);
+	ret = tpm2_rm_transmit(chip, space, buf, bufsiz, len);
+	mutex_unlock(&chip->tpm_mutex);
+	return ret;
+}
+
+static void locked_space_del(struct tpm_chip *chip,
+			     struct tpm2_rm_space *space, bool tpm_usable)
+{
+	mutex_lock(&chip->tpm_mutex);
+	tpm2_rm_space_del(chip, space, tpm_usable);
+	mutex_unlock(&chip->tpm_mutex);
+}
+
+static int locked_set_locality(struct tpm_chip *chip,
+			       struct tpm2_rm_space *space, u32 locality)
+{
+	int rc;
+
+	mutex_lock(&chip->tpm_mutex);
+	rc = tpm2_rm_set_locality(chip, space, locality);
+	mutex_unlock(&chip->tpm_mutex);
+	return rc;
+}
+
+static void locked_drop_state(struct tpm_chip *chip, bool clear)
+{
+	mutex_lock(&chip->tpm_mutex);
+	tpm2_rm_drop_state(chip, clear);
+	mutex_unlock(&chip->tpm_mutex);
+}
+
 /* Build a command: header, handles, sessions (empty nonce and hmac). */
 static size_t build_cmd(u8 *buf, u16 tag, u32 cc, const u32 *handles,
 			unsigned int nh, const u32 *sess, const u8 *sattrs,
@@ -202,7 +244,68 @@ static void tpm2_rm_test_parse_flush(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, cmd.handles[0], handle);
 }
 
+/*
+ * GetCapability(TPM_CAP_HANDLES) answers the RM relies on to know what the
+ * TPM holds: anything but a complete list it can hold is "unknown".
+ */
+struct cap_parse_case {
+	const char *name;
+	u32 rc;
+	u8 more;
+	u32 cap;
+	u32 count;		/* handles claimed */
+	unsigned int nr;	/* handles present */
+	unsigned int max;
+	int ret;
+};
+
+static const struct cap_parse_case cap_parse_cases[] = {
+	{ "two handles", 0, 0, TPM2_CAP_HANDLES, 2, 2, 8, 2 },
+	{ "no handle", 0, 0, TPM2_CAP_HANDLES, 0, 0, 8, 0 },
+	{ "exactly max", 0, 0, TPM2_CAP_HANDLES, 3, 3, 3, 3 },
+	{ "more than max", 0, 0, TPM2_CAP_HANDLES, 4, 4, 3, -EIO },
+	{ "moreData set", 0, 1, TPM2_CAP_HANDLES, 2, 2, 8, -EIO },
+	{ "TPM error", TPM2_RC_FAILURE, 0, TPM2_CAP_HANDLES, 0, 0, 8, -EIO },
+	{ "other capability", 0, 0, TPM2_CAP_COMMANDS, 2, 2, 8, -EIO },
+	{ "count beyond the response", 0, 0, TPM2_CAP_HANDLES, 3, 2, 8,
+	  -EIO },
+	{ "bytes beyond the count", 0, 0, TPM2_CAP_HANDLES, 1, 2, 8, -EIO },
+};
+
+static void cap_parse_case_desc(const struct cap_parse_case *c, char *desc)
+{
+	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(cap_parse, cap_parse_cases, cap_parse_case_desc);
+
+static void tpm2_rm_test_cap_parse(struct kunit *test)
+{
+	const struct cap_parse_case *c = test->param_value;
+	size_t len = TPM_HEADER_SIZE + 9 + 4 * c->nr;
+	u32 handles[8] = {};
+	unsigned int i;
+	u8 *buf;
+	int ret;
+
+	buf = kunit_kzalloc(test, 128, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	tpm2_rm_rsp_header(buf, TPM2_ST_NO_SESSIONS, c->rc);
+	put_unaligned_be32(len, &buf[2]);
+	buf[TPM_HEADER_SIZE] = c->more;
+	put_unaligned_be32(c->cap, &buf[TPM_HEADER_SIZE + 1]);
+	put_unaligned_be32(c->count, &buf[TPM_HEADER_SIZE + 5]);
+	for (i = 0; i < c->nr; i++)
+		put_unaligned_be32(0x80000000 + i,
+				   &buf[TPM_HEADER_SIZE + 9 + 4 * i]);
+	ret = tpm2_rm_cap_handles_parse(buf, len, handles, c->max);
+	KUNIT_EXPECT_EQ(test, ret, c->ret);
+	for (i = 0; ret > 0 && i < ret; i++)
+		KUNIT_EXPECT_EQ(test, handles[i], 0x80000000 + i);
+}
+
 static struct kunit_case tpm2_rm_cmd_cases[] = {
+	KUNIT_CASE_PARAM(tpm2_rm_test_cap_parse, cap_parse_gen_params),
 	KUNIT_CASE_PARAM(tpm2_rm_test_parse, parse_gen_params),
 	KUNIT_CASE_PARAM(tpm2_rm_test_parse_flush, flush_gen_params),
 	KUNIT_CASE(tpm2_rm_test_find_cc),
@@ -465,7 +568,19 @@ struct fake_tpm {
 	unsigned int fail_times;	/* ... this many times, with -EIO */
 	u64 seq;
 	unsigned int gap_saves;
+	u32 lose_cc;		/* run this command, then lose its response */
+	unsigned int lose_times;	/* ... this many times */
+	u32 rc_cc;		/* answer this command with rc ... */
+	u32 rc;
+	unsigned int rc_times;	/* ... this many times */
+	u32 wrong_handle;	/* CreatePrimary answers with this handle */
+	bool no_cap;		/* GetCapability fails */
+	/* what the TPM holds: handle and FAKE_LOADED or FAKE_SAVED */
+	u32 held[32];
+	u8 state[32];
 };
+
+enum { FAKE_FREE, FAKE_LOADED, FAKE_SAVED };
 
 static struct fake_tpm *fake;
 
@@ -483,6 +598,86 @@ static const u32 fake_attrs[] = {
 	ATTR(TPM2_RM_CC_CLEAR, 1, 0),
 	ATTR(TPM2_RM_CC_VENDOR | 0x0001, 0, 0),
 };
+
+static int fake_find(u32 h)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(fake->held); i++)
+		if (fake->state[i] && fake->held[i] == h)
+			return i;
+	return -1;
+}
+
+static void fake_set(u32 h, u8 state)
+{
+	int i = fake_find(h);
+
+	if (i < 0) {
+		if (!state)
+			return;
+		for (i = 0; i < ARRAY_SIZE(fake->held); i++)
+			if (!fake->state[i])
+				break;
+		if (i == ARRAY_SIZE(fake->held))
+			return;
+	}
+	fake->held[i] = h;
+	fake->state[i] = state;
+}
+
+/* How many handles of a kind the fake TPM holds. */
+static unsigned int fake_count(bool session, u8 state)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < ARRAY_SIZE(fake->held); i++)
+		if (fake->state[i] == state &&
+		    tpm2_rm_is_session(fake->held[i]) == session)
+			n++;
+	return n;
+}
+
+/* GetCapability(TPM_CAP_HANDLES) as the reference TPM answers it. */
+static size_t fake_cap(const u8 *cmd, u8 *rsp)
+{
+	u32 first = get_unaligned_be32(&cmd[TPM_HEADER_SIZE + 4]);
+	size_t n = TPM_HEADER_SIZE + 9;
+	u8 want = first >> 24 == TPM2_RM_HT_POLICY_SESSION ? FAKE_SAVED :
+		  FAKE_LOADED;
+	bool session = first >> 24 != TPM2_RM_HT_TRANSIENT;
+	unsigned int i;
+	u32 count = 0;
+
+	for (i = 0; i < ARRAY_SIZE(fake->held); i++) {
+		if (fake->state[i] != want ||
+		    tpm2_rm_is_session(fake->held[i]) != session)
+			continue;
+		put_unaligned_be32(fake->held[i], &rsp[n]);
+		n += 4;
+		count++;
+	}
+	rsp[TPM_HEADER_SIZE] = 0;
+	put_unaligned_be32(TPM2_CAP_HANDLES, &rsp[TPM_HEADER_SIZE + 1]);
+	put_unaligned_be32(count, &rsp[TPM_HEADER_SIZE + 5]);
+	return n;
+}
+
+/* Sessions without continueSession end with a successful command. */
+static void fake_end_sessions(const u8 *cmd, size_t len)
+{
+	struct tpm2_rm_cmd c;
+	u32 attrs = 0;
+	unsigned int i;
+
+	if (!tpm2_rm_find_cc_attrs(fake_attrs, ARRAY_SIZE(fake_attrs),
+				   get_unaligned_be32(&cmd[6]), &attrs) ||
+	    tpm2_rm_cmd_parse(cmd, len, attrs, &c))
+		return;
+	for (i = 0; i < c.nr_auths; i++)
+		if (!(c.auths[i].attrs & TPM2_SA_CONTINUE_SESSION))
+			fake_set(c.auths[i].handle, FAKE_FREE);
+}
 
 static size_t fake_answer(const u8 *cmd, size_t len, u8 *rsp)
 {
@@ -502,6 +697,8 @@ static size_t fake_answer(const u8 *cmd, size_t len, u8 *rsp)
 		put_unaligned_be64(++fake->seq, &rsp[n]);
 		put_unaligned_be32(tpm2_rm_is_session(h) ? h : 0x80000000,
 				   &rsp[n + 8]);
+		if (tpm2_rm_is_session(h))
+			fake_set(h, FAKE_SAVED);
 		put_unaligned_be16(4, &rsp[n + 16]);
 		n += 22;
 		break;
@@ -510,18 +707,34 @@ static size_t fake_answer(const u8 *cmd, size_t len, u8 *rsp)
 		if (!tpm2_rm_is_session(h))
 			h = fake->next_object++;
 		put_unaligned_be32(h, &rsp[n]);
+		fake_set(h, FAKE_LOADED);
 		n += 4;
 		break;
 	case TPM2_CC_CREATE_PRIMARY:
 	case TPM2_CC_LOAD:
-		put_unaligned_be32(fake->next_object++, &rsp[n]);
+		h = fake->wrong_handle ?: fake->next_object++;
+		put_unaligned_be32(h, &rsp[n]);
+		fake_set(h, FAKE_LOADED);
 		n += 4;
 		break;
 	case TPM2_RM_CC_START_AUTH_SESSION:
-		put_unaligned_be32(fake->next_session++, &rsp[n]);
+		put_unaligned_be32(fake->next_session, &rsp[n]);
+		fake_set(fake->next_session++, FAKE_LOADED);
 		n += 4;
 		break;
+	case TPM2_CC_FLUSH_CONTEXT:
+		fake_set(h, FAKE_FREE);
+		break;
+	case TPM2_CC_GET_CAPABILITY:
+		if (fake->no_cap) {
+			rc = TPM2_RC_FAILURE;
+			break;
+		}
+		n = fake_cap(cmd, rsp);
+		break;
 	}
+	if (!rc)
+		fake_end_sessions(cmd, len);
 	tpm2_rm_rsp_header(rsp, TPM2_ST_NO_SESSIONS, rc);
 	put_unaligned_be32(n, &rsp[2]);
 	return n;
@@ -536,12 +749,23 @@ static int fake_send(struct tpm_chip *chip, u8 *buf, size_t len)
 	fake->nr_sent++;
 	fake->last_cc = get_unaligned_be32(&buf[6]);
 	fake->last_handle = len >= 14 ? get_unaligned_be32(&buf[10]) : 0;
+	if (fake->rc_times && fake->last_cc == fake->rc_cc) {
+		fake->rc_times--;
+		fake->rsp_len = tpm2_rm_rsp_header(fake->rsp,
+						   TPM2_ST_NO_SESSIONS,
+						   fake->rc);
+		return 0;
+	}
 	fake->rsp_len = fake_answer(buf, len, fake->rsp);
 	return 0;
 }
 
 static int fake_recv(struct tpm_chip *chip, u8 *buf, size_t len)
 {
+	if (fake->lose_times && fake->last_cc == fake->lose_cc) {
+		fake->lose_times--;
+		return -EIO;
+	}
 	memcpy(buf, fake->rsp, fake->rsp_len);
 	return fake->rsp_len;
 }
@@ -587,11 +811,17 @@ static void fake_exit(struct kunit *test)
 {
 	struct fake_env *env = test->priv;
 
-	tpm2_rm_space_del(env->chip, &env->s1, true);
-	tpm2_rm_space_del(env->chip, &env->s2, true);
+	locked_space_del(env->chip, &env->s1, true);
+	locked_space_del(env->chip, &env->s2, true);
 	tpm2_rm_user_put(env->chip, &env->s1);
 	tpm2_rm_user_put(env->chip, &env->s2);
+	mutex_lock(&env->chip->tpm_mutex);
+	tpm2_rm_flush_stale(env->chip);
+	mutex_unlock(&env->chip->tpm_mutex);
 	KUNIT_EXPECT_TRUE(test, list_empty(&env->chip->rm->lru));
+	/* the leak audit: nothing is left in the fake TPM's slots */
+	KUNIT_EXPECT_EQ(test, fake_count(false, FAKE_LOADED), 0u);
+	KUNIT_EXPECT_EQ(test, fake_count(true, FAKE_LOADED), 0u);
 	tpm2_rm_chip_free(env->chip);
 }
 
@@ -606,7 +836,7 @@ static u32 run(struct kunit *test, struct tpm2_rm_space *space, u32 cc,
 	ssize_t ret;
 
 	len = build_cmd(env->buf, tag, cc, h, nh, sess, sa, ns, 4);
-	ret = tpm2_rm_transmit(env->chip, space, env->buf, TPM_BUFSIZE, len);
+	ret = locked_transmit(env->chip, space, env->buf, TPM_BUFSIZE, len);
 	KUNIT_ASSERT_GE(test, ret, (ssize_t)TPM_HEADER_SIZE);
 	if (rh && ret >= TPM_HEADER_SIZE + 4)
 		*rh = get_unaligned_be32(&env->buf[TPM_HEADER_SIZE]);
@@ -732,21 +962,21 @@ static void tpm2_rm_test_session_lifetime(struct kunit *test)
 	build_cmd(env->buf, TPM2_ST_NO_SESSIONS, TPM2_CC_CONTEXT_LOAD, NULL, 0,
 		  NULL, NULL, 0, 0);
 	put_unaligned_be32(TPM_HEADER_SIZE + len, &env->buf[2]);
-	KUNIT_EXPECT_EQ(test, tpm2_rm_transmit(env->chip, &env->s2, env->buf,
-					       TPM_BUFSIZE,
-					       TPM_HEADER_SIZE + len),
+	KUNIT_EXPECT_EQ(test, locked_transmit(env->chip, &env->s2, env->buf,
+					      TPM_BUFSIZE,
+					      TPM_HEADER_SIZE + len),
 			(ssize_t)TPM_HEADER_SIZE);
 	KUNIT_EXPECT_EQ(test, get_unaligned_be32(&env->buf[6]), 0xB01CBu);
 
 	/* once s1 is closed the saved session is an orphan s2 may load */
-	tpm2_rm_space_del(env->chip, &env->s1, true);
+	locked_space_del(env->chip, &env->s1, true);
 	KUNIT_EXPECT_EQ(test, env->chip->rm->orphans.nr_sessions, 1u);
 	build_cmd(env->buf, TPM2_ST_NO_SESSIONS, TPM2_CC_CONTEXT_LOAD, NULL, 0,
 		  NULL, NULL, 0, 0);
 	put_unaligned_be32(TPM_HEADER_SIZE + len, &env->buf[2]);
-	KUNIT_EXPECT_EQ(test, tpm2_rm_transmit(env->chip, &env->s2, env->buf,
-					       TPM_BUFSIZE,
-					       TPM_HEADER_SIZE + len),
+	KUNIT_EXPECT_EQ(test, locked_transmit(env->chip, &env->s2, env->buf,
+					      TPM_BUFSIZE,
+					      TPM_HEADER_SIZE + len),
 			(ssize_t)TPM_HEADER_SIZE + 4);
 	KUNIT_EXPECT_EQ(test, get_unaligned_be32(&env->buf[6]), 0u);
 	KUNIT_EXPECT_EQ(test, get_unaligned_be32(&env->buf[10]), sess);
@@ -774,8 +1004,8 @@ static void tpm2_rm_test_flush(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, env->s1.nr_objects, 2u);
 	build_cmd(env->buf, TPM2_ST_NO_SESSIONS, TPM2_CC_FLUSH_CONTEXT, &bogus,
 		  1, NULL, NULL, 0, 0);
-	KUNIT_EXPECT_EQ(test, tpm2_rm_transmit(env->chip, &env->s1, env->buf,
-					       TPM_BUFSIZE, 14),
+	KUNIT_EXPECT_EQ(test, locked_transmit(env->chip, &env->s1, env->buf,
+					      TPM_BUFSIZE, 14),
 			(ssize_t)-EINVAL);
 	KUNIT_EXPECT_EQ(test, run(test, &env->s1, CC_SIGN, &k[0], 1, NULL,
 				  NULL, 0, NULL), 0xB018Bu);
@@ -799,8 +1029,8 @@ static void tpm2_rm_test_failed_load(struct kunit *test)
 	fake->fail_times = 1;
 	len = build_cmd(env->buf, TPM2_ST_NO_SESSIONS, CC_SIGN, &k[0], 1,
 			NULL, NULL, 0, 4);
-	KUNIT_EXPECT_EQ(test, tpm2_rm_transmit(env->chip, &env->s1, env->buf,
-					       TPM_BUFSIZE, len),
+	KUNIT_EXPECT_EQ(test, locked_transmit(env->chip, &env->s1, env->buf,
+					      TPM_BUFSIZE, len),
 			(ssize_t)-EIO);
 	KUNIT_EXPECT_FALSE(test, ent->resident);
 	KUNIT_EXPECT_NOT_NULL(test, ent->blob);
@@ -862,7 +1092,7 @@ static void tpm2_rm_test_failed_flush(struct kunit *test)
 	/* s2 closes with its key resident and both flushes failing */
 	create_primary(test, &env->s2);
 	fake->fail_times = 2;
-	tpm2_rm_space_del(env->chip, &env->s2, true);
+	locked_space_del(env->chip, &env->s2, true);
 	KUNIT_EXPECT_EQ(test, rm->nr_stale, 1u);
 	i = rm->stats.flushes;
 	KUNIT_EXPECT_EQ(test, run(test, &env->s1, TPM2_CC_GET_RANDOM, NULL, 0,
@@ -1023,19 +1253,42 @@ static void tpm2_rm_test_regap(struct kunit *test)
 			NULL, 0, NULL, NULL, 0, 0);
 	memcpy(&env->buf[len], blob, sizeof(blob));
 	put_unaligned_be32(len + sizeof(blob), &env->buf[2]);
-	KUNIT_EXPECT_EQ(test, tpm2_rm_transmit(env->chip, &env->s1, env->buf,
-					       TPM_BUFSIZE,
-					       len + sizeof(blob)),
+	KUNIT_EXPECT_EQ(test, locked_transmit(env->chip, &env->s1, env->buf,
+					      TPM_BUFSIZE,
+					      len + sizeof(blob)),
 			(ssize_t)TPM_HEADER_SIZE);
 	KUNIT_EXPECT_EQ(test, get_unaligned_be32(&env->buf[6]), RM(0x1CB));
 	KUNIT_EXPECT_EQ(test, fake->nr_sent, sent);
 	KUNIT_EXPECT_EQ(test, env->s1.nr_sessions, 0u);
 }
 
+/* Forget everything, as a TPM reset without a TPM2_Startup would. */
+static void fake_reset(void)
+{
+	memset(fake->state, 0, sizeof(fake->state));
+	fake->next_object = 0x80000100;
+	fake->next_session = 0x02000000;
+}
+
+static void locked_evict_all(struct tpm_chip *chip)
+{
+	mutex_lock(&chip->tpm_mutex);
+	tpm2_rm_evict_all(chip);
+	mutex_unlock(&chip->tpm_mutex);
+}
+
+/* The RM's resident counts agree with what the fake TPM holds. */
+static void expect_in_sync(struct kunit *test, struct tpm2_rm_chip *rm)
+{
+	KUNIT_EXPECT_EQ(test, fake_count(false, FAKE_LOADED), rm->nr_objects);
+	KUNIT_EXPECT_EQ(test, fake_count(true, FAKE_LOADED), rm->nr_sessions);
+}
+
 /*
  * A TPM reset the kernel did not see: the TPM hands out a handle the RM
- * believes a resident of another space holds. That resident is lost: it
- * fails once in the RM, and never reaches the new object.
+ * believes a resident of another space holds. The TPM, asked, holds only
+ * the new key: the old resident is lost, fails once in the RM, and never
+ * reaches the new object.
  */
 static void tpm2_rm_test_handle_reuse(struct kunit *test)
 {
@@ -1044,13 +1297,14 @@ static void tpm2_rm_test_handle_reuse(struct kunit *test)
 
 	/* Arrange: s1's key at TPM handle 0x80000100, then a silent reset */
 	k1 = create_primary(test, &env->s1);
-	fake->next_object = 0x80000100;
+	fake_reset();
 
 	/* Act: s2's new key gets the same TPM handle */
 	k2 = create_primary(test, &env->s2);
 
 	/* Assert */
 	KUNIT_EXPECT_EQ(test, env->chip->rm->nr_objects, 1u);
+	expect_in_sync(test, env->chip->rm);
 	sent = fake->nr_sent;
 	KUNIT_EXPECT_EQ(test, run(test, &env->s1, CC_SIGN, &k1, 1, NULL, NULL,
 				  0, NULL), RM(TPM2_RC_HANDLE | 0x100));
@@ -1059,6 +1313,267 @@ static void tpm2_rm_test_handle_reuse(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, run(test, &env->s2, CC_SIGN, &k2, 1, NULL, NULL,
 				  0, NULL), 0u);
 	KUNIT_EXPECT_EQ(test, fake->last_handle, 0x80000100u);
+}
+
+/*
+ * Handle reuse without a reset: s1's session was saved by the RM (a raw
+ * command emptied the TPM), a raw user flushed it, and the TPM gives its
+ * handle to s2's next session. s1 alone loses its session; s2's keys,
+ * loaded again since, stay resident and in the TPM's slots. With
+ * @no_cap the TPM cannot tell what it holds: the RM flushes its residents
+ * before it forgets them, so no slot is left behind.
+ */
+static void reuse_after_raw_flush(struct kunit *test, bool no_cap)
+{
+	struct fake_env *env = test->priv;
+	struct tpm2_rm_chip *rm = env->chip->rm;
+	u32 sess, sess2, k[2], sent;
+	const u8 cont = TPM2_SA_CONTINUE_SESSION;
+	unsigned int i;
+
+	/* Arrange */
+	sess = start_session(test, &env->s1);
+	for (i = 0; i < 2; i++)
+		k[i] = create_primary(test, &env->s2);
+	locked_evict_all(env->chip);
+	for (i = 0; i < 2; i++)
+		KUNIT_EXPECT_EQ(test, run(test, &env->s2, CC_SIGN, &k[i], 1,
+					  NULL, NULL, 0, NULL), 0u);
+	KUNIT_ASSERT_EQ(test, rm->nr_objects, 2u);
+	fake_set(sess, FAKE_FREE);		/* the raw user's flush */
+	fake->next_session = sess;
+	fake->no_cap = no_cap;
+
+	/* Act */
+	sess2 = start_session(test, &env->s2);
+
+	/* Assert */
+	KUNIT_EXPECT_EQ(test, sess2, sess);
+	fake->no_cap = false;
+	expect_in_sync(test, rm);
+	KUNIT_EXPECT_EQ(test, rm->nr_objects, no_cap ? 0u : 2u);
+	sent = fake->nr_sent;
+	KUNIT_EXPECT_EQ(test, run(test, &env->s1, TPM2_CC_GET_RANDOM, NULL, 0,
+				  &sess, &cont, 1, NULL),
+			tpm2_rm_session_error(0));
+	KUNIT_EXPECT_EQ(test, fake->nr_sent, sent);
+	for (i = 0; i < 2; i++)
+		KUNIT_EXPECT_EQ(test, run(test, &env->s2, CC_SIGN, &k[i], 1,
+					  &sess2, &cont, 1, NULL), 0u);
+	KUNIT_EXPECT_EQ(test, fake->nr_sent - sent, no_cap ? 4u : 2u);
+	expect_in_sync(test, rm);
+}
+
+static void tpm2_rm_test_raw_flush_reuse(struct kunit *test)
+{
+	reuse_after_raw_flush(test, false);
+}
+
+static void tpm2_rm_test_reuse_unknown(struct kunit *test)
+{
+	reuse_after_raw_flush(test, true);
+}
+
+/*
+ * A client command whose response is lost after (or before) the TPM ran
+ * it: what it would have flushed is flushed and forgotten, and nothing is
+ * left in the TPM that the RM does not hold.
+ */
+struct lost_case {
+	const char *desc;
+	u32 cc;
+	bool executed;		/* the response is lost after execution */
+};
+
+static const struct lost_case lost_cases[] = {
+	{ "FlushContext, response lost", TPM2_CC_FLUSH_CONTEXT, true },
+	{ "FlushContext, not sent", TPM2_CC_FLUSH_CONTEXT, false },
+	{ "continueSession=0, response lost", CC_SIGN, true },
+	{ "continueSession=0, not sent", CC_SIGN, false },
+	{ "CreatePrimary, response lost", TPM2_CC_CREATE_PRIMARY, true },
+};
+
+static void lost_case_desc(const struct lost_case *c, char *desc)
+{
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(lost, lost_cases, lost_case_desc);
+
+static void tpm2_rm_test_lost_response(struct kunit *test)
+{
+	const struct lost_case *c = test->param_value;
+	struct fake_env *env = test->priv;
+	const u32 owner = 0x40000001, pw = TPM2_RS_PW;
+	const u8 end = 0;
+	u32 key, other, sess;
+	ssize_t ret;
+	size_t len;
+
+	/* Arrange: s1 has a key and a session; s2 a key */
+	key = create_primary(test, &env->s1);
+	sess = start_session(test, &env->s1);
+	other = create_primary(test, &env->s2);
+	if (c->executed) {
+		fake->lose_cc = c->cc;
+		fake->lose_times = 1;
+	} else {
+		fake->fail_cc = c->cc;
+		fake->fail_times = 1;
+	}
+
+	/* Act */
+	if (c->cc == TPM2_CC_FLUSH_CONTEXT)
+		len = build_cmd(env->buf, TPM2_ST_NO_SESSIONS, c->cc, &key, 1,
+				NULL, NULL, 0, 0);
+	else if (c->cc == CC_SIGN)
+		len = build_cmd(env->buf, TPM2_ST_SESSIONS, c->cc, &key, 1,
+				&sess, &end, 1, 4);
+	else
+		len = build_cmd(env->buf, TPM2_ST_SESSIONS, c->cc, &owner, 1,
+				&pw, NULL, 1, 4);
+	ret = locked_transmit(env->chip, &env->s1, env->buf, TPM_BUFSIZE, len);
+
+	/* Assert */
+	KUNIT_EXPECT_EQ(test, ret, (ssize_t)-EIO);
+	expect_in_sync(test, env->chip->rm);
+	if (c->cc == TPM2_CC_FLUSH_CONTEXT)
+		KUNIT_EXPECT_EQ(test, env->s1.nr_objects, 0u);
+	if (c->cc == CC_SIGN)
+		KUNIT_EXPECT_EQ(test, env->s1.nr_sessions, 0u);
+	if (c->cc == TPM2_CC_CREATE_PRIMARY)
+		KUNIT_EXPECT_EQ(test, env->s1.nr_objects, 1u);
+	KUNIT_EXPECT_EQ(test, run(test, &env->s2, CC_SIGN, &other, 1, NULL,
+				  NULL, 0, NULL), 0u);
+}
+
+/*
+ * A response handle of another type than the command creates never
+ * reaches the client, and what it names is flushed.
+ */
+static void tpm2_rm_test_wrong_handle_type(struct kunit *test)
+{
+	struct fake_env *env = test->priv;
+	const u32 owner = 0x40000001, pw = TPM2_RS_PW;
+	size_t len;
+
+	fake->wrong_handle = 0x02000007;
+	len = build_cmd(env->buf, TPM2_ST_SESSIONS, TPM2_CC_CREATE_PRIMARY,
+			&owner, 1, &pw, NULL, 1, 4);
+	KUNIT_EXPECT_EQ(test, locked_transmit(env->chip, &env->s1, env->buf,
+					      TPM_BUFSIZE, len),
+			(ssize_t)-EIO);
+	KUNIT_EXPECT_EQ(test, env->s1.nr_objects, 0u);
+	KUNIT_EXPECT_LT(test, fake_find(0x02000007), 0);
+	expect_in_sync(test, env->chip->rm);
+}
+
+/*
+ * A context that still cannot be loaded after the retries, for lack of
+ * memory, is reported as that (the client may retry), not as a bad
+ * handle, and stays usable.
+ */
+static void tpm2_rm_test_load_memory(struct kunit *test)
+{
+	struct fake_env *env = test->priv;
+	u32 key;
+
+	key = create_primary(test, &env->s1);
+	locked_evict_all(env->chip);
+	fake->rc_cc = TPM2_CC_CONTEXT_LOAD;
+	fake->rc = TPM2_RM_RC_OBJECT_MEMORY;
+	fake->rc_times = 2 * TPM2_RM_MAX_RETRIES + 2;
+	KUNIT_EXPECT_EQ(test, run(test, &env->s1, CC_SIGN, &key, 1, NULL, NULL,
+				  0, NULL), RM(TPM2_RM_RC_OBJECT_MEMORY));
+	fake->rc_times = 0;
+	KUNIT_EXPECT_EQ(test, run(test, &env->s1, CC_SIGN, &key, 1, NULL, NULL,
+				  0, NULL), 0u);
+}
+
+/*
+ * The rule for kernel commands: they never use a space's context. Before
+ * a kernel command that names a client's object or session by its TPM
+ * handle every RM context is saved, the named ones too.
+ */
+static void tpm2_rm_test_kernel_cmd(struct kunit *test)
+{
+	struct fake_env *env = test->priv;
+	const u8 cont = TPM2_SA_CONTINUE_SESSION;
+	u32 key, sess;
+	size_t len;
+
+	key = create_primary(test, &env->s1);
+	sess = start_session(test, &env->s1);
+	KUNIT_ASSERT_EQ(test, env->chip->rm->nr_sessions, 1u);
+	len = build_cmd(env->buf, TPM2_ST_SESSIONS, CC_SIGN, &key, 1, &sess,
+			&cont, 1, 4);
+	mutex_lock(&env->chip->tpm_mutex);
+	tpm2_rm_before_kernel_cmd(env->chip, env->buf, len);
+	mutex_unlock(&env->chip->tpm_mutex);
+	KUNIT_EXPECT_EQ(test, env->chip->rm->nr_sessions, 0u);
+	KUNIT_EXPECT_EQ(test, env->chip->rm->nr_objects, 0u);
+	KUNIT_EXPECT_EQ(test, fake_count(true, FAKE_SAVED), 1u);
+	expect_in_sync(test, env->chip->rm);
+}
+
+/*
+ * A kernel command that takes a slot evicts only when the RM's and the
+ * kernel's contexts fill that kind of slot, and then one context.
+ */
+static void tpm2_rm_test_kernel_room(struct kunit *test)
+{
+	struct fake_env *env = test->priv;
+	struct tpm2_rm_chip *rm = env->chip->rm;
+	const u32 owner = 0x40000001, pw = TPM2_RS_PW;
+	size_t len;
+
+	create_primary(test, &env->s1);
+	create_primary(test, &env->s1);
+	start_session(test, &env->s1);
+	len = build_cmd(env->buf, TPM2_ST_SESSIONS, TPM2_CC_CREATE_PRIMARY,
+			&owner, 1, &pw, NULL, 1, 4);
+	mutex_lock(&env->chip->tpm_mutex);
+	tpm2_rm_before_kernel_cmd(env->chip, env->buf, len);
+	mutex_unlock(&env->chip->tpm_mutex);
+	KUNIT_EXPECT_EQ(test, rm->nr_objects, 2u);
+	KUNIT_EXPECT_EQ(test, rm->nr_sessions, 1u);
+	rm->kernel.nr_objects = 1;
+	rm->kernel.objects[0] = 0x80ffff00;
+	mutex_lock(&env->chip->tpm_mutex);
+	tpm2_rm_before_kernel_cmd(env->chip, env->buf, len);
+	mutex_unlock(&env->chip->tpm_mutex);
+	KUNIT_EXPECT_EQ(test, rm->nr_objects, 1u);
+	KUNIT_EXPECT_EQ(test, rm->nr_sessions, 1u);
+	rm->kernel.nr_objects = 0;
+	rm->kernel.pending.active = false;
+	expect_in_sync(test, rm);
+}
+
+/*
+ * A file closed while the TPM cannot be started: its contexts are flushed
+ * before the TPM is used again, not forgotten in the TPM.
+ */
+static void tpm2_rm_test_park(struct kunit *test)
+{
+	struct fake_env *env = test->priv;
+	struct tpm2_rm_chip *rm = env->chip->rm;
+
+	create_primary(test, &env->s1);
+	start_session(test, &env->s1);
+	start_session(test, &env->s1);
+	mutex_lock(&env->chip->tpm_mutex);
+	tpm2_rm_space_park(env->chip, &env->s1);
+	mutex_unlock(&env->chip->tpm_mutex);
+	KUNIT_EXPECT_EQ(test, env->s1.nr_objects + env->s1.nr_sessions, 0u);
+	KUNIT_EXPECT_EQ(test, rm->total.objects, 1u);
+	KUNIT_EXPECT_EQ(test, rm->total.sessions, 2u);
+	expect_in_sync(test, rm);
+	start_session(test, &env->s2);	/* s2 is not counted in total */
+	KUNIT_EXPECT_EQ(test, rm->total.objects, 0u);
+	KUNIT_EXPECT_EQ(test, rm->total.sessions, 0u);
+	KUNIT_EXPECT_TRUE(test, list_empty(&rm->parked.entities));
+	KUNIT_EXPECT_EQ(test, env->s2.nr_sessions, 1u);
+	expect_in_sync(test, rm);
 }
 
 static struct kunit_case tpm2_rm_transport_cases[] = {
@@ -1071,6 +1586,14 @@ static struct kunit_case tpm2_rm_transport_cases[] = {
 	KUNIT_CASE(tpm2_rm_test_limits),
 	KUNIT_CASE(tpm2_rm_test_regap),
 	KUNIT_CASE(tpm2_rm_test_handle_reuse),
+	KUNIT_CASE(tpm2_rm_test_raw_flush_reuse),
+	KUNIT_CASE(tpm2_rm_test_reuse_unknown),
+	KUNIT_CASE_PARAM(tpm2_rm_test_lost_response, lost_gen_params),
+	KUNIT_CASE(tpm2_rm_test_wrong_handle_type),
+	KUNIT_CASE(tpm2_rm_test_load_memory),
+	KUNIT_CASE(tpm2_rm_test_kernel_cmd),
+	KUNIT_CASE(tpm2_rm_test_kernel_room),
+	KUNIT_CASE(tpm2_rm_test_park),
 	KUNIT_CASE(tpm2_rm_test_failed_load),
 	KUNIT_CASE(tpm2_rm_test_failed_save),
 	KUNIT_CASE(tpm2_rm_test_failed_flush),
@@ -1317,12 +1840,12 @@ static void tpm2_rm_test_user_quota(struct kunit *test)
 	start_session(test, &env->s2);
 	KUNIT_EXPECT_EQ(test, rm->total.sessions, 4u);
 
-	tpm2_rm_space_del(env->chip, &env->s1, true);
+	locked_space_del(env->chip, &env->s1, true);
 	tpm2_rm_user_put(env->chip, &env->s1);
 	KUNIT_EXPECT_EQ(test, env->s2.user->usage.sessions, 2u);
 	KUNIT_EXPECT_EQ(test, env->s2.user->usage.objects, 1u);
 	KUNIT_EXPECT_EQ(test, rm->total.sessions, 2u);
-	tpm2_rm_space_del(env->chip, &env->s2, true);
+	locked_space_del(env->chip, &env->s2, true);
 	tpm2_rm_user_put(env->chip, &env->s2);
 	KUNIT_EXPECT_TRUE(test, list_empty(&rm->users));
 	KUNIT_EXPECT_EQ(test, rm->total.sessions, 0u);
@@ -1559,6 +2082,7 @@ static void tpm2_rm_test_startup(struct kunit *test)
 	chip = kunit_kzalloc(test, sizeof(*chip), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, chip);
 	KUNIT_ASSERT_EQ(test, tpm2_rm_chip_init(chip), 0);
+	mutex_init(&chip->tpm_mutex);
 	tpm2_rm_space_init(&space);
 	for (i = 0; i < SU_NR; i++) {
 		ents[i] = tpm2_rm_entity_alloc(kinds[i]);
@@ -1583,7 +2107,7 @@ static void tpm2_rm_test_startup(struct kunit *test)
 	tpm2_rm_saved_add(chip->rm, orphan, 12);
 
 	/* Act */
-	tpm2_rm_drop_state(chip, c->clear);
+	locked_drop_state(chip, c->clear);
 
 	/* Assert */
 	KUNIT_EXPECT_TRUE(test, list_empty(&chip->rm->lru));
@@ -1598,7 +2122,7 @@ static void tpm2_rm_test_startup(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, list_empty(&chip->rm->saved), c->clear);
 	KUNIT_EXPECT_EQ(test, chip->rm->orphans.nr_sessions, c->clear ? 0u : 1u);
 
-	tpm2_rm_space_del(chip, &space, false);
+	locked_space_del(chip, &space, false);
 	tpm2_rm_chip_free(chip);
 }
 
@@ -1778,7 +2302,7 @@ static void tpm2_rm_test_locality_cmds(struct kunit *test)
 	u32 k[4];
 
 	env->chip->rm->locality_mask = 0x05;
-	KUNIT_ASSERT_EQ(test, tpm2_rm_set_locality(env->chip, &env->s1, 2), 0);
+	KUNIT_ASSERT_EQ(test, locked_set_locality(env->chip, &env->s1, 2), 0);
 	KUNIT_EXPECT_EQ(test, env->s1.locality, 2);
 	KUNIT_EXPECT_EQ(test, env->chip->locality, 0);
 	KUNIT_EXPECT_EQ(test, floc->active, 0);
@@ -1814,30 +2338,30 @@ static void tpm2_rm_test_locality_refused(struct kunit *test)
 	ssize_t ret;
 	size_t len;
 
-	KUNIT_EXPECT_EQ(test, tpm2_rm_set_locality(env->chip, s1, 2), -EPERM);
+	KUNIT_EXPECT_EQ(test, locked_set_locality(env->chip, s1, 2), -EPERM);
 	env->chip->rm->locality_mask = 0x1f;
-	KUNIT_EXPECT_EQ(test, tpm2_rm_set_locality(env->chip, s1, 5), -EINVAL);
+	KUNIT_EXPECT_EQ(test, locked_set_locality(env->chip, s1, 5), -EINVAL);
 	/* the fake does not grant 3: refused, and back at 0 */
-	KUNIT_EXPECT_EQ(test, tpm2_rm_set_locality(env->chip, s1, 3),
+	KUNIT_EXPECT_EQ(test, locked_set_locality(env->chip, s1, 3),
 			-EOPNOTSUPP);
 	KUNIT_EXPECT_EQ(test, floc->active, 0);
 	KUNIT_EXPECT_EQ(test, env->chip->locality, 0);
 	/* a driver that cannot select (tpm_crb) is not even asked */
 	env->chip->flags &= ~TPM_CHIP_FLAG_LOCALITIES;
 	requests = floc->requests;
-	KUNIT_EXPECT_EQ(test, tpm2_rm_set_locality(env->chip, s1, 2),
+	KUNIT_EXPECT_EQ(test, locked_set_locality(env->chip, s1, 2),
 			-EOPNOTSUPP);
 	KUNIT_EXPECT_EQ(test, floc->requests, requests);
-	KUNIT_EXPECT_EQ(test, tpm2_rm_set_locality(env->chip, s1, 0), 0);
+	KUNIT_EXPECT_EQ(test, locked_set_locality(env->chip, s1, 0), 0);
 	KUNIT_EXPECT_EQ(test, s1->locality, 0);
 
 	/* root clears the bit: the next command fails before the TPM */
 	env->chip->flags |= TPM_CHIP_FLAG_LOCALITIES;
-	KUNIT_ASSERT_EQ(test, tpm2_rm_set_locality(env->chip, s1, 4), 0);
+	KUNIT_ASSERT_EQ(test, locked_set_locality(env->chip, s1, 4), 0);
 	env->chip->rm->locality_mask = 0x01;
 	len = build_cmd(env->buf, TPM2_ST_NO_SESSIONS, TPM2_CC_GET_RANDOM,
 			NULL, 0, NULL, NULL, 0, 4);
-	ret = tpm2_rm_transmit(env->chip, s1, env->buf, TPM_BUFSIZE, len);
+	ret = locked_transmit(env->chip, s1, env->buf, TPM_BUFSIZE, len);
 	KUNIT_EXPECT_EQ(test, ret, (ssize_t)-EPERM);
 	KUNIT_EXPECT_EQ(test, fake->nr_sent, 0u);
 }
@@ -1928,9 +2452,18 @@ static const struct kernel_case kernel_cases[] = {
 	{ "failed FlushContext still drops the handle",
 	  TPM2_CC_FLUSH_CONTEXT, K_SESSION, 0, 0, TPM2_RC_HANDLE, 0,
 	  TPM2_RM_KSLOT_NONE, false, 1, 0 },
-	{ "FlushContext of an unknown handle changes nothing",
+	{ "FlushContext of a handle not the kernel's is foreign",
 	  TPM2_CC_FLUSH_CONTEXT, 0x80000009, 0, 0, 0, 0,
+	  TPM2_RM_KSLOT_NONE, true, 1, 1 },
+	{ "an object that is not the kernel's is foreign",
+	  CC_SIGN, 0x80000001, K_SESSION, TPM2_SA_CONTINUE_SESSION, 0, 0,
+	  TPM2_RM_KSLOT_NONE, true, 1, 1 },
+	{ "the kernel's own object is not foreign",
+	  CC_SIGN, K_NULL_KEY, K_SESSION, TPM2_SA_CONTINUE_SESSION, 0, 0,
 	  TPM2_RM_KSLOT_NONE, false, 1, 1 },
+	{ "Load under a persistent parent takes an object slot",
+	  TPM2_CC_LOAD, 0x81000001, TPM2_RS_PW, 0, 0, 0x80000007,
+	  TPM2_RM_KSLOT_OBJECT, false, 2, 1 },
 	{ "PCR_Extend in the kernel session needs no slot",
 	  TPM2_CC_PCR_EXTEND, 10, K_SESSION, TPM2_SA_CONTINUE_SESSION, 0, 0,
 	  TPM2_RM_KSLOT_NONE, false, 1, 1 },

@@ -12,7 +12,9 @@
  * find room in the TPM, and the per-chip sysfs counters.
  */
 
+#include <linux/error-injection.h>
 #include <linux/kernel.h>
+#include <linux/lockdep.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/tpm.h>
@@ -44,6 +46,7 @@
  * @hents:	per handle-area slot, the entity it names or NULL
  * @new_ent:	entity for the response handle, allocated before sending
  * @answer:	the RM answers with a header-only response, code @answer_rc
+ * @sent:	the client's command went to the TPM (it may have run)
  */
 struct tpm2_rm_ctx {
 	struct tpm_chip *chip;
@@ -59,6 +62,7 @@ struct tpm2_rm_ctx {
 	struct tpm2_rm_entity *new_ent;
 	bool answer;
 	u32 answer_rc;
+	bool sent;
 };
 
 /**
@@ -67,6 +71,17 @@ struct tpm2_rm_ctx {
  *
  * These commands use no object or session slot, so kernel-internal callers
  * (IMA, hwrng, sysfs, drivers) send them without evicting anything.
+ *
+ * Locking invariant: the RM's state is protected by the chip's tpm_mutex,
+ * and every hook asserts it with lockdep_assert_held() once it touches that
+ * state. Two callers reach the hooks without the tpm_mutex:
+ * tpm_del_char_device() sends TPM2_Shutdown under ops_sem held for writing,
+ * and vtpm_proxy's request_locality() sends its vendor SetLocality command
+ * from tpm_chip_start(), which tpm_del_char_device() calls too. Both are
+ * commands of this list without an authorization area, and
+ * tpm2_rm_before_kernel_cmd(), tpm2_rm_after_kernel_cmd() and
+ * tpm2_rm_after_transmit() return for those before touching any RM state.
+ * A command added here must keep that true: it may not touch the RM either.
  *
  * Return: true if no eviction is needed before @cc.
  */
@@ -152,6 +167,11 @@ static int tpm2_rm_use(struct tpm2_rm_ctx *ctx, struct tpm2_rm_entity *ent,
 
 	*index = tpm2_rm_pin(ctx, ent);
 	rc = tpm2_rm_load(ctx->chip, ent, &tpm_rc);
+	if (!rc && tpm_rc && !ent->lost) {
+		/* still no room after the retries: "retry later", not "gone" */
+		tpm2_rm_set_answer(ctx, TSS2_RESMGR_TPM_RC_LAYER | tpm_rc);
+		return 0;
+	}
 	if (rc == -ENOENT || (!rc && tpm_rc)) {
 		/* a lost context is reported once, then forgotten */
 		ctx->forget[*index] = ent->lost;
@@ -424,12 +444,15 @@ static ssize_t tpm2_rm_transmit_at(struct tpm2_rm_ctx *ctx)
 	ssize_t ret;
 	int rc;
 
-	if (!locality)
+	if (!locality) {
+		ctx->sent = true;
 		return tpm_transmit_unmanaged(chip, ctx->buf, ctx->bufsiz);
+	}
 	if (!(READ_ONCE(chip->rm->locality_mask) & BIT(locality)))
 		return -EPERM;
 	if (tpm_chip_set_locality(chip, locality))
 		return -EOPNOTSUPP;
+	ctx->sent = true;
 	ret = tpm_transmit_unmanaged(chip, ctx->buf, ctx->bufsiz);
 	rc = tpm_chip_set_locality(chip, 0);
 	if (rc)
@@ -467,35 +490,45 @@ static ssize_t tpm2_rm_send(struct tpm2_rm_ctx *ctx)
 	}
 }
 
-/* Record the entity named by the response handle. */
-static void tpm2_rm_commit_new(struct tpm2_rm_ctx *ctx, size_t len)
+/*
+ * Record the entity named by the response handle. A success without a
+ * handle, or with a handle of another type than the command creates, is
+ * -EIO: the handle never reaches the client, and tpm2_rm_unsure() flushes
+ * whatever the command left in the TPM.
+ */
+static int tpm2_rm_commit_new(struct tpm2_rm_ctx *ctx, size_t len)
 {
 	struct tpm2_rm_entity *ent = ctx->new_ent;
+	struct tpm2_rm_entity *loaded = ctx->hents[0];
 	u32 h;
 
 	if (len < TPM_HEADER_SIZE + 4)
-		return;
+		return -EIO;
 	h = get_unaligned_be32(&ctx->buf[TPM_HEADER_SIZE]);
-	if (ctx->hents[0] && ctx->cmd.cc == TPM2_CC_CONTEXT_LOAD) {
-		ctx->hents[0]->handed_out = false;
-		tpm2_rm_saved_del(ctx->hents[0]);
+	if (loaded && ctx->cmd.cc == TPM2_CC_CONTEXT_LOAD) {
+		if (!tpm2_rm_is_session(h) ||
+		    (h ^ loaded->vhandle) & TPM2_RM_VHANDLE_MASK)
+			return -EIO;
+		loaded->handed_out = false;
+		tpm2_rm_saved_del(loaded);
 		tpm2_rm_check_handle_reuse(ctx->chip, h);
-		tpm2_rm_resident_add(ctx->chip->rm, ctx->hents[0], h);
-		return;
+		tpm2_rm_resident_add(ctx->chip->rm, loaded, h);
+		return 0;
 	}
 	if (!ent)
-		return;
+		return -EIO;
 	if (ent->kind == TPM2_RM_SESSION && tpm2_rm_is_session(h))
 		ent->vhandle = h;
 	else if (ent->kind != TPM2_RM_SESSION && tpm2_rm_is_transient(h))
 		ent->vhandle = tpm2_rm_table_alloc_vhandle(ctx->space);
 	else
-		return;
+		return -EIO;
 	tpm2_rm_check_handle_reuse(ctx->chip, h);
 	tpm2_rm_table_insert(ctx->space, ent);
 	tpm2_rm_resident_add(ctx->chip->rm, ent, h);
 	put_unaligned_be32(ent->vhandle, &ctx->buf[TPM_HEADER_SIZE]);
 	ctx->new_ent = NULL;
+	return 0;
 }
 
 /* ContextSave by the client succeeded. */
@@ -534,14 +567,12 @@ static void tpm2_rm_forget(struct tpm2_rm_ctx *ctx, struct tpm2_rm_entity *ent)
 			ctx->forget[i] = true;
 }
 
-/* The TPM executed the command; nothing here may fail the response. */
-static void tpm2_rm_commit(struct tpm2_rm_ctx *ctx, size_t len)
+/* Mark what a successful run of the command takes out of the TPM. */
+static void tpm2_rm_consumed(struct tpm2_rm_ctx *ctx)
 {
 	const struct tpm2_rm_auth *auth;
 	unsigned int i;
 
-	if (tpm2_rm_rsp_rc(ctx->buf, len) != TPM2_RC_SUCCESS)
-		return;
 	for (i = 0; i < ctx->cmd.nr_auths; i++) {
 		auth = &ctx->cmd.auths[i];
 		if (auth->handle == TPM2_RS_PW ||
@@ -550,7 +581,6 @@ static void tpm2_rm_commit(struct tpm2_rm_ctx *ctx, size_t len)
 		tpm2_rm_forget(ctx, tpm2_rm_table_find(ctx->space,
 						       auth->handle));
 	}
-
 	switch (ctx->cmd.cc) {
 	case TPM2_CC_FLUSH_CONTEXT:
 	case TPM2_CC_SEQUENCE_COMPLETE:
@@ -559,13 +589,81 @@ static void tpm2_rm_commit(struct tpm2_rm_ctx *ctx, size_t len)
 	case TPM2_CC_EVENT_SEQUENCE_COMPLETE:
 		tpm2_rm_forget(ctx, ctx->hents[1]);
 		break;
-	case TPM2_CC_CONTEXT_SAVE:
+	}
+}
+
+/*
+ * The TPM executed the command. Return: @len, or -EIO if the response
+ * cannot be what the TPM did (see tpm2_rm_commit_new()).
+ */
+static ssize_t tpm2_rm_commit(struct tpm2_rm_ctx *ctx, size_t len)
+{
+	if (tpm2_rm_rsp_rc(ctx->buf, len) != TPM2_RC_SUCCESS)
+		return len;
+	tpm2_rm_consumed(ctx);
+	if (ctx->cmd.cc == TPM2_CC_CONTEXT_SAVE)
 		tpm2_rm_commit_save(ctx, len);
-		break;
+	if (ctx->cmd.rhandle && tpm2_rm_commit_new(ctx, len))
+		return -EIO;
+	return len;
+}
+
+/*
+ * The client's command went to the TPM but no usable response came back,
+ * so the RM cannot tell whether the TPM ran it. What the command would
+ * have taken out of the TPM is flushed now and forgotten (its owner asked
+ * for it to go); a session it might have context-saved or loaded is
+ * flushed too, since the blob is lost; and what it might have created is
+ * found with GetCapability and flushed (tpm2_rm_flush_strays()).
+ */
+static void tpm2_rm_unsure(struct tpm2_rm_ctx *ctx)
+{
+	struct tpm2_rm_entity *ent;
+	unsigned int i;
+
+	tpm2_rm_consumed(ctx);
+	if (ctx->cmd.cc == TPM2_CC_CONTEXT_SAVE ||
+	    ctx->cmd.cc == TPM2_CC_CONTEXT_LOAD)
+		if (ctx->hents[0] && ctx->hents[0]->kind == TPM2_RM_SESSION)
+			tpm2_rm_forget(ctx, ctx->hents[0]);
+	for (i = 0; i < ctx->nr_ents; i++) {
+		ent = ctx->ents[i];
+		if (!ctx->forget[i])
+			continue;
+		if (ent->resident)
+			tpm2_rm_flush(ctx->chip, ent->phandle);
+		else if (ent->kind == TPM2_RM_SESSION && !ent->lost)
+			tpm2_rm_flush(ctx->chip, ent->vhandle);
+		tpm2_rm_saved_del(ent);
 	}
 	if (ctx->cmd.rhandle)
-		tpm2_rm_commit_new(ctx, len);
+		tpm2_rm_flush_strays(ctx->chip);
 }
+
+/**
+ * tpm2_rm_rsp_check() - check what came back for a client's command
+ * @buf:	the response
+ * @ret:	what the transport returned: the response length, or -errno
+ *
+ * The transport reports a response shorter than its header, or of another
+ * length than the header says, as -EFAULT; for the client that is a TPM
+ * that answered badly, -EIO. Fault injection (CONFIG_FAIL_FUNCTION) makes
+ * this fail after the TPM executed the command, as a transport failure
+ * after execution would.
+ *
+ * Return: @ret, or -EIO.
+ */
+noinline ssize_t tpm2_rm_rsp_check(const u8 *buf, ssize_t ret)
+{
+	if (ret == -EFAULT)
+		return -EIO;
+	if (ret >= 0 && (ret < TPM_HEADER_SIZE ||
+			 get_unaligned_be32(&buf[2]) != ret))
+		return -EIO;
+	return ret;
+}
+
+ALLOW_ERROR_INJECTION(tpm2_rm_rsp_check, ERRNO);
 
 /* Unpin, drop what the TPM flushed, refresh the LRU order, free leftovers. */
 static void tpm2_rm_finish(struct tpm2_rm_ctx *ctx)
@@ -607,9 +705,11 @@ static ssize_t tpm2_rm_run(struct tpm2_rm_ctx *ctx)
 		return ret;
 	if (ctx->answer)
 		return tpm2_rm_answer(ctx->chip, ctx->buf, ctx->answer_rc);
-	ret = tpm2_rm_send(ctx);
+	ret = tpm2_rm_rsp_check(ctx->buf, tpm2_rm_send(ctx));
 	if (ret > 0)
-		tpm2_rm_commit(ctx, ret);
+		ret = tpm2_rm_commit(ctx, ret);
+	if (ret < 0 && ctx->sent)
+		tpm2_rm_unsure(ctx);
 	return ret;
 }
 
@@ -633,6 +733,7 @@ ssize_t tpm2_rm_transmit(struct tpm_chip *chip, struct tpm2_rm_space *space,
 	u32 attrs, cc, rc, property, count;
 	ssize_t ret;
 
+	lockdep_assert_held(&chip->tpm_mutex);
 	if (len < TPM_HEADER_SIZE || bufsiz < TPM_HEADER_SIZE + 9)
 		return -EINVAL;
 	tpm2_rm_read_props(chip);
@@ -696,6 +797,7 @@ void tpm2_rm_space_del(struct tpm_chip *chip, struct tpm2_rm_space *space,
 {
 	struct tpm2_rm_entity *ent, *tmp;
 
+	lockdep_assert_held(&chip->tpm_mutex);
 	list_for_each_entry_safe(ent, tmp, &space->entities, space_node) {
 		if (tpm_usable && ent->handed_out && !ent->lost) {
 			tpm2_rm_orphan(chip, ent);
@@ -712,6 +814,29 @@ void tpm2_rm_space_del(struct tpm_chip *chip, struct tpm2_rm_space *space,
 	}
 }
 EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_space_del);
+
+/**
+ * tpm2_rm_space_park() - hand a closing space's contexts to the chip
+ * @chip:	the chip; its tpm_mutex is held, its ops are not
+ * @space:	the space of a file being closed
+ *
+ * When a file is closed while the chip's ops cannot be taken although the
+ * chip is still there (tpm_chip_start() failed), nothing can be flushed
+ * now. The entities move to &tpm2_rm_chip.parked, still counted and still
+ * on the residency list, and tpm2_rm_flush_stale() flushes them before the
+ * TPM is next used.
+ */
+void tpm2_rm_space_park(struct tpm_chip *chip, struct tpm2_rm_space *space)
+{
+	struct tpm2_rm_entity *ent, *tmp;
+
+	lockdep_assert_held(&chip->tpm_mutex);
+	list_for_each_entry_safe(ent, tmp, &space->entities, space_node) {
+		tpm2_rm_table_remove(ent);
+		tpm2_rm_table_insert(&chip->rm->parked, ent);
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_space_park);
 
 /*
  * Evict every resident object, and every session too if @sessions, that is
@@ -743,20 +868,11 @@ void tpm2_rm_evict_all(struct tpm_chip *chip)
 {
 	if (!chip->rm)
 		return;
+	lockdep_assert_held(&chip->tpm_mutex);
 	tpm2_rm_flush_stale(chip);
 	tpm2_rm_evict_unpinned(chip, true);
 }
 EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_evict_all);
-
-/* Save every resident RM session out of the TPM. */
-static void tpm2_rm_evict_sessions(struct tpm_chip *chip)
-{
-	struct tpm2_rm_entity *ent, *tmp;
-
-	list_for_each_entry_safe(ent, tmp, &chip->rm->lru, lru_node)
-		if (ent->kind == TPM2_RM_SESSION && !ent->pinned)
-			tpm2_rm_evict(chip, ent, true);
-}
 
 /**
  * tpm2_rm_before_kernel_cmd() - make room for a kernel-internal command
@@ -767,11 +883,18 @@ static void tpm2_rm_evict_sessions(struct tpm_chip *chip)
  * The kernel's own contexts (its HMAC session, its null key, a trusted
  * key's blob) hold slots like an RM client's: tpm2_rm_kernel_classify()
  * says which slot the command takes, and only then is one RM context of
- * that kind evicted, if the slots are full. A command whose authorization
- * area names a session that is not the kernel's own (policyhandle= of a
- * trusted key) first has every RM session saved out of the TPM: an RM
- * client's handles are virtual, so such a command can only name a session
- * started on the raw /dev/tpmN, never a client's session by accident.
+ * that kind evicted, if the slots are full. Commands of
+ * tpm2_rm_cmd_needs_no_slot() without an authorization area touch nothing.
+ *
+ * The rule for kernel commands and RM contexts: a kernel command never
+ * uses a context of a /dev/tpmrm space. A space's objects and sessions are
+ * reached only through the space's own commands; no interface lets an
+ * owner lend one to the kernel, so the kernel may not use one. A kernel
+ * command that names a transient object or a session that is not the
+ * kernel's own (trusted keys' keyhandle= or policyhandle=) is foreign:
+ * every resident RM context is evicted first, so the command finds a
+ * client's context saved, not loaded, and the TPM refuses it, as with the
+ * old resource manager.
  */
 void tpm2_rm_before_kernel_cmd(struct tpm_chip *chip, const u8 *buf,
 			       size_t len)
@@ -781,6 +904,9 @@ void tpm2_rm_before_kernel_cmd(struct tpm_chip *chip, const u8 *buf,
 
 	if (!chip->rm || len < TPM_HEADER_SIZE)
 		return;
+	if (tpm2_rm_cmd_needs_no_slot(get_unaligned_be32(&buf[6])) &&
+	    get_unaligned_be16(&buf[0]) == TPM2_ST_NO_SESSIONS)
+		return;
 	lockdep_assert_held(&chip->tpm_mutex);
 	size = min_t(size_t, get_unaligned_be32(&buf[2]), len);
 	tpm2_rm_find_cc_attrs(chip->cc_attrs_tbl, chip->nr_commands,
@@ -789,9 +915,10 @@ void tpm2_rm_before_kernel_cmd(struct tpm_chip *chip, const u8 *buf,
 	if (kc.slot != TPM2_RM_KSLOT_NONE || kc.foreign)
 		tpm2_rm_flush_stale(chip);
 	if (kc.foreign)
-		tpm2_rm_evict_sessions(chip);
+		tpm2_rm_evict_unpinned(chip, true);
 	if (kc.slot != TPM2_RM_KSLOT_NONE)
 		tpm2_rm_make_room(chip, kc.slot == TPM2_RM_KSLOT_SESSION);
+	kc.active = true;
 	chip->rm->kernel.pending = kc;
 }
 
@@ -891,6 +1018,7 @@ int tpm2_rm_set_locality(struct tpm_chip *chip, struct tpm2_rm_space *space,
 	bool selectable = chip->flags & TPM_CHIP_FLAG_LOCALITIES;
 	int rc;
 
+	lockdep_assert_held(&chip->tpm_mutex);
 	rc = tpm2_rm_locality_check(READ_ONCE(chip->rm->locality_mask),
 				    locality, selectable);
 	if (rc)
@@ -926,6 +1054,8 @@ int tpm2_rm_chip_init(struct tpm_chip *chip)
 	INIT_LIST_HEAD(&rm->saved);
 	tpm2_rm_space_init(&rm->orphans);
 	rm->orphans.total = &rm->total;
+	tpm2_rm_space_init(&rm->parked);
+	rm->parked.total = &rm->total;
 	rm->object_slots = 3;
 	rm->session_slots = 3;
 	rm->active_sessions = 64;
@@ -947,7 +1077,7 @@ EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_chip_init);
  * tpm2_rm_chip_free() - free the residency state when the chip is released
  * @chip:	the chip; no space refers to it any more
  *
- * The TPM is gone by now; orphaned sessions are only forgotten.
+ * The TPM is gone by now; orphaned and parked entities are only forgotten.
  */
 void tpm2_rm_chip_free(struct tpm_chip *chip)
 {
@@ -955,6 +1085,12 @@ void tpm2_rm_chip_free(struct tpm_chip *chip)
 
 	if (!chip->rm)
 		return;
+	list_for_each_entry_safe(ent, tmp, &chip->rm->parked.entities,
+				 space_node) {
+		tpm2_rm_resident_del(chip->rm, ent);
+		tpm2_rm_table_remove(ent);
+		tpm2_rm_entity_free(ent);
+	}
 	WARN_ON(!list_empty(&chip->rm->lru));
 	list_for_each_entry_safe(ent, tmp, &chip->rm->orphans.entities,
 				 space_node) {

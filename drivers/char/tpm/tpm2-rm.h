@@ -49,6 +49,7 @@ struct tpm_buf;
 #define TPM2_RM_RC_OBJECT_MEMORY	0x0902
 #define TPM2_RM_RC_SESSION_MEMORY	0x0903
 #define TPM2_RM_RC_CONTEXT_GAP		0x0901
+#define TPM2_RM_RC_YIELDED		0x0908
 #define TPM2_RM_RC_INITIALIZE		0x0100
 #define TPM2_RM_RC_WARN_MASK		0x0980
 #define TPM2_RM_RC_WARN			0x0900
@@ -284,16 +285,20 @@ enum tpm2_rm_kslot {
  * struct tpm2_rm_kcmd - what a kernel command does to the kernel's contexts
  * @slot:	the slot it needs, &enum tpm2_rm_kslot
  * @loads:	on success its response handle is a new kernel context
- * @foreign:	its authorization area names a session that is not the
- *		kernel's (a policy session for a trusted key)
+ * @foreign:	it names a transient object or a session that is not the
+ *		kernel's (a trusted key's keyhandle= or policyhandle=), or it
+ *		cannot be parsed
  * @flushed:	the handle FlushContext removes, or 0
  * @ended:	sessions it ends on success (continueSession clear)
  * @nr_ended:	entries in @ended
+ * @active:	set by tpm2_rm_before_kernel_cmd() for the command being
+ *		sent, cleared when tpm2_rm_after_kernel_cmd() accounted for it
  */
 struct tpm2_rm_kcmd {
 	u8 slot;
 	bool loads;
 	bool foreign;
+	bool active;
 	u32 flushed;
 	u32 ended[TPM2_RM_MAX_AUTHS];
 	u8 nr_ended;
@@ -337,6 +342,8 @@ struct tpm2_rm_kernel {
  *			the oldest one on TPM_RC_CONTEXT_GAP
  * @orphans:		sessions saved by clients whose files are closed; any
  *			file may load them back
+ * @parked:		contexts of files closed while the TPM could not be
+ *			used; flushed by tpm2_rm_flush_stale()
  * @clock:		RM commands run on this chip; entities' use times
  * @stale:		handles the RM dropped but could not flush yet
  * @nr_stale:		entries in @stale
@@ -371,6 +378,7 @@ struct tpm2_rm_chip {
 	bool props_known;
 	struct list_head saved;
 	struct tpm2_rm_space orphans;
+	struct tpm2_rm_space parked;
 	u64 clock;
 	u32 stale[TPM2_RM_MAX_STALE];
 	unsigned int nr_stale;
@@ -431,6 +439,8 @@ bool tpm2_rm_is_session(u32 handle);
 bool tpm2_rm_is_transient(u32 handle);
 bool tpm2_rm_cap_handles_range(const struct tpm2_rm_cmd *cmd, const u8 *buf,
 			       u32 *property, u32 *count);
+int tpm2_rm_cap_handles_parse(const u8 *buf, size_t len, u32 *handles,
+			      unsigned int max);
 size_t tpm2_rm_cap_build(const struct tpm2_rm_space *space, u32 property,
 			 u32 count, u8 *buf, size_t bufsiz);
 
@@ -471,6 +481,10 @@ bool tpm2_rm_regap_for_retry(struct tpm_chip *chip, u32 tpm_rc);
 bool tpm2_rm_load_rc_is_fatal(u32 tpm_rc);
 void tpm2_rm_drop_state(struct tpm_chip *chip, bool clear);
 void tpm2_rm_check_handle_reuse(struct tpm_chip *chip, u32 handle);
+void tpm2_rm_resync(struct tpm_chip *chip, u32 fresh);
+void tpm2_rm_flush_strays(struct tpm_chip *chip);
+int tpm2_rm_send_get_handles(struct tpm_chip *chip, struct tpm_buf *buf,
+			     size_t *len, u32 *tpm_rc);
 
 /* tpm2-rm-table.c: pure quota arithmetic */
 u32 tpm2_rm_quota_check(const struct tpm2_rm_quota *q,
@@ -500,6 +514,8 @@ ssize_t tpm2_rm_transmit(struct tpm_chip *chip, struct tpm2_rm_space *space,
 			 u8 *buf, size_t bufsiz, size_t len);
 void tpm2_rm_space_del(struct tpm_chip *chip, struct tpm2_rm_space *space,
 		       bool tpm_usable);
+void tpm2_rm_space_park(struct tpm_chip *chip, struct tpm2_rm_space *space);
+ssize_t tpm2_rm_rsp_check(const u8 *buf, ssize_t ret);
 int tpm2_rm_user_get(struct tpm_chip *chip, struct tpm2_rm_space *space,
 		     kuid_t uid);
 void tpm2_rm_user_put(struct tpm_chip *chip, struct tpm2_rm_space *space);
@@ -531,6 +547,8 @@ void tpm2_rm_kernel_commit(struct tpm2_rm_kernel *k,
 void tpm2_rm_after_kernel_cmd(struct tpm_chip *chip, const u8 *buf,
 			      ssize_t len);
 bool tpm2_rm_kernel_yield(struct tpm_chip *chip);
+bool tpm2_rm_kernel_holds(const struct tpm2_rm_kernel *k, u32 handle);
+void tpm2_rm_kernel_forget(struct tpm2_rm_kernel *k, u32 handle);
 
 /* tpm2-rm-dev.c: /dev/tpmrmN */
 int tpm2_rm_dev_init(void);

@@ -365,13 +365,28 @@ int tpm2_recv(int fd, void *rsp, size_t size)
 	return got;
 }
 
+/*
+ * A TPM may answer TPM_RC_RETRY, TPM_RC_YIELDED or TPM_RC_TESTING instead of
+ * running a command; a TSS sends it again, and so does this (a few times).
+ */
 int tpm2_xfer(int fd, const void *cmd, size_t len, void *rsp, size_t size)
 {
-	int ret = tpm2_send(fd, cmd, len);
+	unsigned int tries = 0;
+	uint32_t rc;
+	int ret;
 
-	if (ret)
-		return ret;
-	return tpm2_recv(fd, rsp, size);
+	for (;;) {
+		ret = tpm2_send(fd, cmd, len);
+		if (ret)
+			return ret;
+		ret = tpm2_recv(fd, rsp, size);
+		if (ret < 10 || tries++ >= 5)
+			return ret;
+		rc = tpm2_get32((const uint8_t *)rsp + 6);
+		if (rc != 0x922 && rc != 0x908 && rc != 0x90A)
+			return ret;
+		usleep(1000 << tries);
+	}
 }
 
 void tpm2_random(void *buf, size_t len)
@@ -1370,4 +1385,45 @@ int tpm2_rm_counter(const char *name, uint64_t *val)
 
 	snprintf(path, sizeof(path), "%s/%s", rm_dir(), name);
 	return tpm2_read_u64(path, val);
+}
+
+int tpm2_get_property(int fd, uint32_t prop, uint32_t *val)
+{
+	struct tpm2_rsp rsp;
+	struct tpm2_buf p;
+	const uint8_t *d;
+	int ret;
+
+	tpm2_buf_init(&p);
+	tpm2_put32(&p, TPM2_CAP_TPM_PROPERTIES);
+	tpm2_put32(&p, prop);
+	tpm2_put32(&p, 1);
+	ret = tpm2_exec(fd, TPM2_CC_GET_CAPABILITY, NULL, NULL, 0, 0, NULL, 0,
+			p.data, p.len, &rsp);
+	if (ret)
+		return ret;
+	/* moreData, capability, count, then (property, value) pairs */
+	if (rsp.params_len < 1 + 4 + 4 + 8)
+		return -EPROTO;
+	d = &rsp.buf[rsp.params];
+	if (tpm2_get32(d + 5) < 1 || tpm2_get32(d + 9) != prop)
+		return -ENOENT;
+	*val = tpm2_get32(d + 13);
+	return 0;
+}
+
+int tpm2_ff_write(const char *file, const char *val)
+{
+	char path[256];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), TPM2_FF_DIR "/%s", file);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	n = n < 0 ? -errno : 0;
+	close(fd);
+	return n;
 }

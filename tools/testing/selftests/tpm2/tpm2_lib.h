@@ -53,6 +53,7 @@
 
 #define TPM2_CAP_HANDLES		0x00000001
 #define TPM2_CAP_COMMANDS		0x00000002
+#define TPM2_CAP_TPM_PROPERTIES		0x00000006
 #define TPM2_CC_FIRST			0x0000011F
 
 /* TPMA_CC: command index, V (vendor) and cHandles fields. */
@@ -260,6 +261,13 @@ int tpm2_rc_is_rm_layer(uint32_t rc);
 
 /* A number (decimal, 0x hex) read from a sysfs or debugfs file. */
 int tpm2_read_u64(const char *path, uint64_t *val);
+
+/* One fixed TPM property; 0, a TPM_RC or a negative errno. */
+int tpm2_get_property(int fd, uint32_t prop, uint32_t *val);
+
+/* fail_function (debugfs): write @val to the control file @file. */
+#define TPM2_FF_DIR	"/sys/kernel/debug/fail_function"
+int tpm2_ff_write(const char *file, const char *val);
 /* RM counters in sysfs: 0 on success, -ENOENT when not provided. */
 int tpm2_rm_counter(const char *name, uint64_t *val);
 int tpm2_rm_has_counters(void);

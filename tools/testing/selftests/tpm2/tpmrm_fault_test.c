@@ -29,7 +29,7 @@
 #include "../kselftest_harness.h"
 #include "tpm2_lib.h"
 
-#define FF_DIR		"/sys/kernel/debug/fail_function"
+#define FF_DIR		TPM2_FF_DIR
 #define NR_SPACES	4	/* 4 keys for 3 object slots */
 #define NR_SESSIONS	2	/* per space: 6 sessions for 3 slots */
 #define TPM2_RC_OBJECT_MEMORY	0x902
@@ -51,22 +51,6 @@ struct tally {
 	unsigned int refused;	/* RM-layer refusals (lost sessions) */
 };
 
-static int ff_write(const char *file, const char *val)
-{
-	char path[256];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), FF_DIR "/%s", file);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	n = n < 0 ? -errno : 0;
-	close(fd);
-	return n;
-}
-
 static long ff_read(const char *file)
 {
 	char path[256];
@@ -81,7 +65,7 @@ static long ff_read(const char *file)
 /* Remove every injection point; 0 or a negative errno. */
 static int fault_disarm(void)
 {
-	return ff_write("inject", " ");
+	return tpm2_ff_write("inject", " ");
 }
 
 /*
@@ -93,15 +77,15 @@ static int fault_arm(const char *fn, const char *retval, int times)
 	char file[128], n[16];
 	int rc;
 
-	rc = ff_write("inject", fn);
+	rc = tpm2_ff_write("inject", fn);
 	if (rc)
 		return rc;
 	snprintf(file, sizeof(file), "%s/retval", fn);
 	snprintf(n, sizeof(n), "%d", times);
-	if (ff_write(file, retval) || ff_write("probability", "100") ||
-	    ff_write("interval", "1") || ff_write("verbose", "0") ||
-	    ff_write("space", "0") || ff_write("task-filter", "N") ||
-	    ff_write("times", n))
+	if (tpm2_ff_write(file, retval) || tpm2_ff_write("probability", "100") ||
+	    tpm2_ff_write("interval", "1") || tpm2_ff_write("verbose", "0") ||
+	    tpm2_ff_write("space", "0") || tpm2_ff_write("task-filter", "N") ||
+	    tpm2_ff_write("times", n))
 		return -EIO;
 	return 0;
 }
@@ -348,7 +332,7 @@ static const char *not_injectable(const char *fn)
 
 	if (access(FF_DIR "/inject", W_OK))
 		return "no " FF_DIR ": kernel without CONFIG_FAIL_FUNCTION";
-	rc = ff_write("inject", fn);
+	rc = tpm2_ff_write("inject", fn);
 	if (rc) {
 		snprintf(why, sizeof(why),
 			 "%s is not injectable here (%d): not this RM", fn, rc);

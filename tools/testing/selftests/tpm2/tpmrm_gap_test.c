@@ -26,37 +26,10 @@
 #include "../kselftest_harness.h"
 #include "tpm2_lib.h"
 
-#define TPM2_CAP_TPM_PROPERTIES		0x00000006
 #define TPM2_PT_CONTEXT_GAP_MAX		0x00000114
 #define TPM2_RC_CONTEXT_GAP		0x00000901
 #define SHORT_CHURN			300
 #define SMALL_GAP			4096
-
-/* Reads one fixed TPM property; returns 0, a TPM_RC or a negative errno. */
-static int get_property(int fd, uint32_t prop, uint32_t *val)
-{
-	struct tpm2_rsp rsp;
-	struct tpm2_buf p;
-	const uint8_t *d;
-	int ret;
-
-	tpm2_buf_init(&p);
-	tpm2_put32(&p, TPM2_CAP_TPM_PROPERTIES);
-	tpm2_put32(&p, prop);
-	tpm2_put32(&p, 1);
-	ret = tpm2_exec(fd, TPM2_CC_GET_CAPABILITY, NULL, NULL, 0, 0, NULL, 0,
-			p.data, p.len, &rsp);
-	if (ret)
-		return ret;
-	/* moreData, capability, count, then (property, value) pairs */
-	if (rsp.params_len < 1 + 4 + 4 + 8)
-		return -EPROTO;
-	d = &rsp.buf[rsp.params];
-	if (tpm2_get32(d + 5) < 1 || tpm2_get32(d + 9) != prop)
-		return -ENOENT;
-	*val = tpm2_get32(d + 13);
-	return 0;
-}
 
 static double now(void)
 {
@@ -81,8 +54,9 @@ FIXTURE_SETUP(gap)
 	ASSERT_LE(0, self->keeper);
 	ASSERT_LE(0, self->saver);
 	ASSERT_LE(0, self->churn);
-	ASSERT_EQ(0, get_property(self->keeper, TPM2_PT_CONTEXT_GAP_MAX,
-				  &self->gap_max));
+	ASSERT_EQ(0, tpm2_get_property(self->keeper,
+				       TPM2_PT_CONTEXT_GAP_MAX,
+				       &self->gap_max));
 	TH_LOG("TPM_PT_CONTEXT_GAP_MAX = %u", self->gap_max);
 	ASSERT_LT(0, self->gap_max);
 

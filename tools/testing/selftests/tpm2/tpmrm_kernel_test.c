@@ -32,6 +32,10 @@
 #define KEY_SPEC_PROCESS_KEYRING	-2
 #define KEYCTL_READ	11
 #define TPM2_CC_CERTIFY	0x00000148
+#define TPM2_CC_EVICT_CONTROL	0x00000120
+/* the trusted keys' parent, made persistent for the test only */
+#define PARENT		0x8100F0A1
+#define PARENT_STR	"0x8100f0a1"
 #define TPMA_SESSION_AUDIT	0x80
 
 struct holder {
@@ -110,14 +114,64 @@ static ssize_t hwrng_read(void *buf, size_t len)
 	return n;
 }
 
+/*
+ * TPM2_EvictControl by the owner on the raw device: @obj becomes the
+ * persistent @persistent, or with @obj == @persistent that one goes.
+ * Return: the TPM's response code or a negative errno.
+ */
+static int evict_control(int raw, uint32_t obj, uint32_t persistent)
+{
+	uint32_t handles[2] = { TPM2_RH_OWNER, obj };
+	struct tpm2_auth auth = { NULL, 0 };
+	uint8_t params[4] = { persistent >> 24, persistent >> 16,
+			      persistent >> 8, persistent };
+	struct tpm2_rsp *rsp = malloc(sizeof(*rsp));
+	int ret;
+
+	if (!rsp)
+		return -ENOMEM;
+	ret = tpm2_exec(raw, TPM2_CC_EVICT_CONTROL, handles, NULL, 2, 0,
+			&auth, 1, params, sizeof(params), rsp);
+	if (!ret)
+		ret = rsp->rc;
+	free(rsp);
+	return ret;
+}
+
+/*
+ * Trusted keys need a persistent parent (keyhandle=). With @make, a
+ * storage primary becomes PARENT; without, PARENT is removed. A leftover
+ * of an earlier run is removed first. Return: 0, a TPM code or -errno.
+ */
+static int persistent_parent(int make)
+{
+	struct tpm2_key key;
+	int raw, ret;
+
+	raw = tpm2_open(TPM2_RAW_DEV, O_RDWR);
+	if (raw < 0)
+		return raw;
+	ret = evict_control(raw, PARENT, PARENT);
+	if (make) {
+		ret = tpm2_create_primary(raw, TPM2_KEY_STORAGE, NULL, 0, &key);
+		if (!ret) {
+			ret = evict_control(raw, key.handle, PARENT);
+			tpm2_flush(raw, key.handle);
+		}
+	}
+	close(raw);
+	return ret;
+}
+
 /* A trusted key sealed by the TPM, then unsealed again from its blob. */
 static int trusted_key_roundtrip(void)
 {
+	const char *spec = "new 32 keyhandle=" PARENT_STR;
 	char *blob, *cmd;
 	long id, n;
 
-	id = syscall(__NR_add_key, "trusted", "tpmrm_kernel_test", "new 32",
-		     6, KEY_SPEC_PROCESS_KEYRING);
+	id = syscall(__NR_add_key, "trusted", "tpmrm_kernel_test", spec,
+		     strlen(spec), KEY_SPEC_PROCESS_KEYRING);
 	if (id < 0)
 		return -errno;
 	blob = calloc(1, 8192);
@@ -130,7 +184,7 @@ static int trusted_key_roundtrip(void)
 		goto out;
 	}
 	blob[n] = 0;
-	snprintf(cmd, 8300, "load %s", blob);
+	snprintf(cmd, 8300, "load %s keyhandle=" PARENT_STR, blob);
 	id = syscall(__NR_add_key, "trusted", "tpmrm_kernel_test2", cmd,
 		     strlen(cmd), KEY_SPEC_PROCESS_KEYRING);
 	n = id < 0 ? -errno : 0;
@@ -265,6 +319,8 @@ TEST_F(kernel, kernel_users_beside_full_rm)
 	int fd;
 
 	ASSERT_EQ(0, ima_policy_once());
+	/* made before the holders: the raw device evicts every RM context */
+	ASSERT_EQ(0, persistent_parent(1));
 	ASSERT_LT(0, hold_all(self->h, NR_FILES));
 
 	for (i = 0; i < 4; i++)
@@ -285,6 +341,7 @@ TEST_F(kernel, kernel_users_beside_full_rm)
 	EXPECT_EQ(0, memcmp(pcr, replay, sizeof(pcr)));
 
 	EXPECT_EQ(0, check_and_release(self->h, NR_FILES));
+	EXPECT_EQ(0, persistent_parent(0));
 }
 
 /*

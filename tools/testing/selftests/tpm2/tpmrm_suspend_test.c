@@ -10,6 +10,10 @@
  * again. In QEMU, S3 resets the TPM and the firmware sends
  * TPM2_Startup(STATE) on the way back, as a real machine does.
  *
+ * It suspends the machine it runs on only when TPMRM_SUSPEND=1 is in its
+ * environment (the harness sets it); otherwise it is skipped, so that
+ * running the selftests as root on a workstation never puts it to sleep.
+ *
  * The test arms the RTC alarm and writes "mem" to /sys/power/state itself,
  * and runs no other program after resume: a test guest whose root
  * filesystem does not come back from S3 (virtio-9p) can still run it from
@@ -140,6 +144,8 @@ FIXTURE_SETUP(suspend)
 	self->c = -1;
 	if (getuid())
 		SKIP(return, "needs root");
+	if (!getenv("TPMRM_SUSPEND") || strcmp(getenv("TPMRM_SUSPEND"), "1"))
+		SKIP(return, "suspends this machine: set TPMRM_SUSPEND=1");
 	if (!power_state_has("mem"))
 		SKIP(return, "/sys/power/state offers no 'mem'");
 	if (mem_sleep_select_deep())

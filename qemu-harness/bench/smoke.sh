@@ -1,0 +1,34 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# The bench smoke run of make check, in the guest: every workload of
+# guest.sh at a tiny size on this kernel; TAP, one test per workload, which
+# fails when the workload failed or wrote no result row.
+#   smoke.sh TPMBENCH
+set -u
+bin=$1
+here=$(dirname "$0")
+out=$(mktemp /tmp/smoke.XXXXXX)
+rng=/sys/class/misc/hw_random
+rng0=$(cat "$rng/rng_current" 2>/dev/null)
+# 130 idle files: more than one uid may hold (128), as make bench has.
+BENCH_RESULTS=$out sh "$here/guest.sh" "$bin" 3 16 130 1 >&2
+[ -n "$rng0" ] && echo "$rng0" > "$rng/rng_current"
+set -- sign-1 raw mixed-1
+for k in 1 2 4 8 16; do
+	set -- "$@" "clients-$k-lock" "clients-$k-free"
+done
+set -- "$@" idle tools tools-raw
+echo "1..$#"
+i=0
+for w in "$@"; do
+	i=$((i + 1))
+	row=$(grep "^W .* name=$w " "$out" | head -n1)
+	case "$row" in
+	*status=ok*) echo "ok $i - bench smoke: $w" ;;
+	"") echo "not ok $i - bench smoke: $w printed no row" ;;
+	*) echo "not ok $i - bench smoke: $w: $(echo "$row" | sed 's/.*status=//')" ;;
+	esac
+done
+grep -q '^E done' "$out" || echo "# the bench job did not finish"
+sed 's/^/# /' "$out"
+rm -f "$out"

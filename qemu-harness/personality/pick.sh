@@ -1,0 +1,21 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# pick.sh PERSONALITY SEED BOOT: the environment of one check boot.
+# An explicit PERSONALITY wins ('none': no proxy); else the chip presets
+# rotate by SEED, each boot of make check (BOOT = config-tpm) one further.
+# The proxy's warnings are seeded with SEED plus the boot's offset.
+pers=$1 seed=$2
+case "$3" in
+minimal-tis) off=0 ;; minimal-crb) off=1 ;; debug-tis) off=2 ;; *) off=3 ;;
+esac
+# make check rotates the chips on its two minimal boots; the debug boot,
+# many times slower under TCG, talks to swtpm directly.  "tight" runs in
+# check-extended only: its regap run still loses a session (see README.md).
+case "$pers" in
+none) pers= ;;
+'') set -- slb9670 npct75x ptt
+    shift $(( (seed + off) % $# ))
+    pers=$1
+    [ "$off" = 2 ] && pers= ;;
+esac
+echo "PERSONALITY='$pers' PERSONALITY_SEED=$((seed + off))"

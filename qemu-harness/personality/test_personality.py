@@ -1,0 +1,448 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""Unit tests of the personality layer (make check runs them, on the host).
+
+FilterTest drives personality.Filter with a fake TPM; SwtpmTest runs
+proxy.py between a QEMU-like client and a real swtpm.
+"""
+
+import os
+import shutil
+import struct
+import sys
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import personality as P  # noqa: E402
+import tpmcmd as T       # noqa: E402
+
+PROXY = os.path.join(HERE, 'proxy.py')
+
+
+class FakeTpm:
+    """Just enough of a TPM: sessions with a context counter, handles,
+    swtpm's properties.  Records every command it gets."""
+
+    PROPS = {0x10E: 3, 0x110: 3, 0x111: 64, 0x114: 0xFFFF, 0x11E: 4096,
+             0x11F: 4096, 0x121: 2692, 0x122: 404}
+
+    def __init__(self):
+        self.log = []
+        self.counter = 100
+        self.loaded = set()
+        self.saved = set()
+        self.objects = []
+
+    def ok(self, body=b'', tag=P.ST_NO_SESSIONS):
+        return struct.pack('>HII', tag, 10 + len(body), 0) + body
+
+    def __call__(self, cmd):
+        self.log.append(cmd)
+        if not P.header(cmd):
+            return P.rc_response(0x95)
+        cc = P.header(cmd)[2]
+        if cc == P.CC['ContextSave']:
+            h = T.u32(cmd, 10)
+            self.loaded.discard(h)
+            self.saved.add(h)
+            self.counter += 1
+            return self.ok(struct.pack('>QIIH', self.counter - 1, h,
+                                       0x40000007, 4) + b'blob')
+        if cc == P.CC['ContextLoad']:
+            h = T.u32(cmd, 18)
+            self.saved.discard(h)
+            self.loaded.add(h)
+            return self.ok(struct.pack('>I', h))
+        if cc == P.CC['GetCapability'] and T.u32(cmd, 10) == 6:
+            items = sorted(self.PROPS.items())
+            body = struct.pack('>BII', 0, 6, len(items))
+            for k, v in items:
+                body += struct.pack('>II', k, v)
+            return self.ok(body)
+        if cc == P.CC['GetCapability'] and T.u32(cmd, 10) == 1:
+            first = T.u32(cmd, 14)
+            hs = {0x80: self.objects, 0x02: sorted(self.loaded),
+                  0x03: sorted(self.saved)}[first >> 24]
+            return self.ok(struct.pack('>BII', 0, 1, len(hs)) +
+                           b''.join(struct.pack('>I', h) for h in hs))
+        return self.ok()
+
+
+def make(spec, seed=0):
+    tpm = FakeTpm()
+    return P.Filter(P.parse(spec), tpm, seed=seed), tpm
+
+
+def getrandom(n=8):
+    return P.command(0x17B, struct.pack('>H', n))
+
+
+class ParseTest(unittest.TestCase):
+    def test_presets(self):
+        for name, want in (('slb9670', (3, 3, 0xFFFF, 1280)),
+                           ('npct75x', (5, 5, 0xFF, 2048)),
+                           ('ptt', (3, 3, 0xFFFF, 3968)),
+                           ('tight', (3, 3, 0x40, 1024))):
+            v = P.parse(name)
+            self.assertEqual((v['transient'], v['loaded'], v['gap'],
+                              v['max_command']), want, name)
+        self.assertEqual(P.parse('tight')['retry'], 0.05)
+        self.assertEqual(P.parse('swtpm'), {'name': 'swtpm'})
+
+    def test_free_parameters(self):
+        v = P.parse('npct75x,gap=0x80,retry=2%,latency=spi')
+        self.assertEqual((v['gap'], v['retry'], v['latency'],
+                          v['max_command']), (0x80, 0.02, 'spi', 2048))
+        v = P.parse('transient=2,max_command=512')
+        self.assertEqual((v['name'], v['transient'], v['max_command']),
+                         ('custom', 2, 512))
+
+    def test_bad_input(self):
+        for bad in ('nochip', 'slb9670,gap', 'slb9670,colour=1',
+                    'retry=1.5', 'retry=60%,yielded=60%', 'latency=usb',
+                    'gap=zz'):
+            with self.assertRaises(ValueError, msg=bad):
+                P.parse(bad)
+
+    def test_slots_capped_at_swtpm(self):
+        v = P.parse('npct75x')
+        self.assertEqual(P.reported(v, 'transient'), 3)
+        self.assertEqual(P.reported(v, 'gap'), 0xFF)
+        self.assertEqual(P.reported(P.parse('transient=2'), 'transient'), 2)
+        self.assertIsNone(P.reported(P.parse('swtpm'), 'gap'))
+
+
+class FilterTest(unittest.TestCase):
+    def props(self, f):
+        rsp = f.transmit(T.get_props())
+        n = T.u32(rsp, 15)
+        return {T.u32(rsp, 19 + 8 * i): T.u32(rsp, 23 + 8 * i)
+                for i in range(n)}
+
+    def test_props_reported(self):
+        f, _ = make('slb9670,retry=0,testing=0,yielded=0')
+        self.assertEqual(self.props(f), {
+            0x10E: 3, 0x110: 3, 0x111: 64, 0x114: 0xFFFF, 0x11E: 1280,
+            0x11F: 1280, 0x121: 952, 0x122: 235})
+        f, _ = make('npct75x,retry=0,testing=0,yielded=0')
+        self.assertEqual(self.props(f)[0x114], 0xFF)
+        self.assertEqual(self.props(f)[0x10E], 3)
+
+    def test_swtpm_changes_nothing(self):
+        f, tpm = make('swtpm')
+        plain = FakeTpm()
+        for cmd in (T.get_props(), getrandom(), T.start_hmac_session(),
+                    T.context_save(0x02000000), T.flush(0x02000000),
+                    b'\x80\x01\x00\x00\x00\x0c', b'\x80'):
+            self.assertEqual(f.transmit(cmd), plain(cmd))
+        self.assertEqual(tpm.log, plain.log)
+
+    def test_command_size(self):
+        f, tpm = make('slb9670,retry=0,testing=0,yielded=0')
+        big = P.command(0x17B, b'\0' * (1280 - 10))
+        self.assertEqual(P.header(f.transmit(big))[2], 0)
+        rsp = f.transmit(P.command(0x17B, b'\0' * (1281 - 10)))
+        self.assertEqual(P.header(rsp)[2], P.RC_COMMAND_SIZE)
+        self.assertEqual(len(tpm.log), 1)
+        self.assertEqual(f.stats['command_size'], 1)
+        ctx = struct.pack('>QIIH', 1, 0x80000000, 0x40000001, 1400)
+        rsp = f.transmit(T.context_load(ctx + b'\0' * 1400))
+        self.assertEqual(P.header(rsp)[2], 0)
+
+    def test_gap(self):
+        f, tpm = make('gap=8')
+        old, churn = 0x02000000, 0x02000001
+        s = f.transmit(T.context_save(old))
+        first = struct.unpack('>Q', s[10:18])[0]
+        seen = []
+        for _ in range(12):
+            rsp = f.transmit(T.context_save(churn))
+            code = P.header(rsp)[2]
+            if code:
+                seen.append(code)
+                break
+            seq = struct.unpack('>Q', rsp[10:18])[0]
+            self.assertLessEqual(seq - first, 8)
+            f.transmit(T.context_load(rsp[10:]))
+        # the save whose sequence is 9 past the oldest is refused...
+        self.assertEqual(seen, [P.RC_CONTEXT_GAP])
+        self.assertEqual(tpm.counter - 1 - first, 9)
+        # ...and undone: the session is loaded again, not saved
+        self.assertIn(churn, tpm.loaded)
+        self.assertEqual(P.header(tpm.log[-1])[2], P.CC['ContextLoad'])
+        self.assertEqual(f.stats['gap_errors'], 1)
+        # regap: load the oldest and save it again; churn goes on
+        f.transmit(T.context_load(s[10:]))
+        self.assertEqual(P.header(f.transmit(T.context_save(old)))[2], 0)
+        self.assertEqual(P.header(f.transmit(T.context_save(churn)))[2], 0)
+
+    def test_gap_keeps_last_slot_for_oldest(self):
+        f, tpm = make('gap=4')
+        old, x, y = 0x02000000, 0x02000001, 0x02000002
+        octx = f.transmit(T.context_save(old))[10:]
+        yctx = f.transmit(T.context_save(y))[10:]
+        for _ in range(2):              # x saved 2, 3 past old
+            f.transmit(T.context_load(f.transmit(T.context_save(x))[10:]))
+        self.assertFalse(f.gap_maxed())
+        xctx = f.transmit(T.context_save(x))[10:]
+        self.assertTrue(f.gap_maxed())
+        tpm.loaded = {0x02000010, 0x02000011}       # one slot free
+        self.assertEqual(P.header(f.transmit(T.context_load(yctx)))[2],
+                         P.RC_CONTEXT_GAP)
+        self.assertEqual(P.header(f.transmit(T.start_hmac_session()))[2],
+                         P.RC_CONTEXT_GAP)
+        tpm.loaded = {0x02000010}                   # two free
+        self.assertEqual(P.header(f.transmit(T.context_load(xctx)))[2], 0)
+        tpm.loaded = {0x02000010, 0x02000011}
+        self.assertEqual(P.header(f.transmit(T.context_load(octx)))[2], 0)
+        self.assertFalse(f.gap_maxed())
+        self.assertEqual(f.stats['gap_errors'], 2)
+
+    def test_gap_flush_and_reset(self):
+        for forget in ('flush', 'reset', 'startup'):
+            f, _ = make('gap=2')
+            f.transmit(T.context_save(0x02000000))
+            if forget == 'flush':
+                f.transmit(T.flush(0x02000000))
+            elif forget == 'reset':
+                f.reset()
+            else:
+                f.transmit(T.startup())
+            for _ in range(6):
+                rsp = f.transmit(T.context_save(0x02000001))
+                self.assertEqual(P.header(rsp)[2], 0, forget)
+                f.transmit(T.context_load(rsp[10:]))
+
+    def test_gap_objects_ignored(self):
+        f, _ = make('gap=1')
+        f.transmit(T.context_save(0x02000000))
+        for _ in range(4):
+            self.assertEqual(P.header(
+                f.transmit(T.context_save(0x80000001)))[2], 0)
+
+    def injections(self, spec, seed, cmds):
+        f, _ = make(spec, seed)
+        return [P.header(f.transmit(c))[2] for c in cmds], f
+
+    def test_injection_reproducible(self):
+        cmds = [getrandom()] * 2000
+        a, _ = self.injections('retry=0.05,testing=0.02', 7, cmds)
+        b, _ = self.injections('retry=0.05,testing=0.02', 7, cmds)
+        c, _ = self.injections('retry=0.05,testing=0.02', 8, cmds)
+        self.assertEqual(a, b)
+        self.assertNotEqual(a, c)
+        # 2000 draws at 5% and 2%: binomial, far beyond 6 sigma otherwise
+        self.assertTrue(60 <= a.count(P.RC_RETRY) <= 140, a.count(0x922))
+        self.assertTrue(15 <= a.count(P.RC_TESTING) <= 65)
+        self.assertEqual(set(a), {0, P.RC_RETRY, P.RC_TESTING})
+
+    def test_injection_scope(self):
+        rcs, _ = self.injections('yielded=0.5', 1, [getrandom()] * 200)
+        self.assertEqual(set(rcs), {0})
+        rcs, _ = self.injections('yielded=0.5', 1,
+                                 [T.flush(0x80000000)] * 200)
+        self.assertIn(P.RC_YIELDED, rcs)
+        rcs, _ = self.injections('yielded=0.5,warn_cc=all', 1,
+                                 [getrandom()] * 200)
+        self.assertIn(P.RC_YIELDED, rcs)
+        rcs, _ = self.injections('retry=1', 1, [T.startup()] * 20)
+        self.assertEqual(set(rcs), {0})
+
+    def test_quiet_until_kernel(self):
+        tpm = FakeTpm()
+        f = P.Filter(P.parse('retry=1'), tpm, quiet_selftests=2)
+        selftest = P.command(P.CC['SelfTest'], b'\x01')
+        rcs = [P.header(f.transmit(c))[2] for c in
+               (getrandom(), selftest, getrandom(), selftest, getrandom())]
+        self.assertEqual(rcs, [0, 0, 0, 0, P.RC_RETRY])
+        f.reset()
+        self.assertEqual(P.header(f.transmit(getrandom()))[2], 0)
+
+    def test_retried_counted(self):
+        f, tpm = make('retry=1')
+        f.v['retry'] = 1
+        self.assertEqual(P.header(f.transmit(getrandom()))[2], P.RC_RETRY)
+        f.v['retry'] = 0
+        self.assertEqual(P.header(f.transmit(getrandom()))[2], 0)
+        self.assertEqual(f.stats['injected'], {'0x17b:0x922': 1})
+        self.assertEqual(f.stats['retried'], {'0x17b:0x922': 1})
+        self.assertEqual(len(tpm.log), 1)
+
+    def test_slots(self):
+        f, tpm = make('transient=2,loaded=1,active=2')
+        tpm.objects = [0x80000000]
+        self.assertEqual(P.header(f.transmit(
+            T.create_primary(T.ecc_template())))[2], 0)
+        tpm.objects = [0x80000000, 0x80000001]
+        self.assertEqual(P.header(f.transmit(
+            T.create_primary(T.ecc_template())))[2], P.RC_OBJECT_MEMORY)
+        ctx = struct.pack('>QIIH', 1, 0x80000002, 0x40000001, 0)
+        self.assertEqual(P.header(f.transmit(T.context_load(ctx)))[2],
+                         P.RC_OBJECT_MEMORY)
+        self.assertEqual(P.header(f.transmit(T.start_hmac_session()))[2], 0)
+        tpm.loaded = {0x02000000}
+        self.assertEqual(P.header(f.transmit(T.start_hmac_session()))[2],
+                         P.RC_SESSION_MEMORY)
+        tpm.loaded, tpm.saved = set(), {0x02000000, 0x02000001}
+        self.assertEqual(P.header(f.transmit(T.start_hmac_session()))[2],
+                         P.RC_SESSION_HANDLES)
+        self.assertEqual((f.stats['object_memory'],
+                          f.stats['session_memory'],
+                          f.stats['session_handles']), (2, 1, 1))
+
+    def test_slots_at_swtpm_ask_nothing(self):
+        f, tpm = make('slb9670,retry=0,testing=0,yielded=0')
+        f.transmit(T.create_primary(T.ecc_template()))
+        f.transmit(T.start_hmac_session())
+        self.assertEqual(len(tpm.log), 2)
+
+    def test_latency(self):
+        slept = []
+        for spec, cmd, rsp_body, want in (
+                ('latency=spi', T.sign(0x80000000), struct.pack(
+                    '>IH', 0, 0x18), 0.060),
+                ('latency=spi', T.sign(0x80000000), struct.pack(
+                    '>IH', 0, 0x14), 0.150),
+                ('latency=i2c', T.context_save(0x80000000), b'', 0.040),
+                ('latency=spi', T.flush(0x80000000), b'', 0.002),
+                ('latency=spi', getrandom(), b'', 0.003),
+                ('latency=spi', T.create_primary(T.rsa_template()),
+                 struct.pack('>IIHH', 0x80000000, 0, 10, 1), 2.0),
+                ('latency=spi', T.create_primary(T.ecc_template()),
+                 struct.pack('>IIHH', 0x80000000, 0, 10, 0x23), 0.2)):
+            rsp = struct.pack('>HII', P.ST_SESSIONS, 10 + len(rsp_body),
+                              0) + rsp_body
+            now = [0.0]
+
+            def backend(_cmd, rsp=rsp):
+                now[0] += 0.001
+                return rsp
+            f = P.Filter(P.parse(spec), backend, sleep=slept.append,
+                         clock=lambda: now[0])
+            slept.clear()
+            f.transmit(cmd)
+            self.assertAlmostEqual(sum(slept), want - 0.001, places=6,
+                                   msg=spec)
+        f, _ = make('slb9670')
+        self.assertEqual(f.latency_ms(P.CC['Sign'], b''), 0)
+
+
+@unittest.skipUnless(shutil.which('swtpm'), 'no swtpm')
+class SwtpmTest(unittest.TestCase):
+    """The proxy between a QEMU-like client and a real swtpm."""
+
+    SCRIPT = None
+
+    def run_script(self, personality):
+        t = T.Swtpm(personality, proxy=PROXY)
+        try:
+            out = [t.tx(T.startup()), t.tx(T.get_props())]
+            out.append(t.tx(T.get_props(0x200, 64)))
+            key = t.tx(T.create_primary(T.ecc_template()))
+            out.append(key)
+            for _ in range(3):
+                out.append(t.tx(T.sign(T.u32(key, 10))))
+            sess = [t.tx(T.start_hmac_session()) for _ in range(4)]
+            out += sess
+            ctx = t.tx(T.context_save(T.u32(sess[0], 10)))
+            out.append(ctx)
+            out.append(t.tx(T.context_load(ctx[10:])))
+            out.append(t.tx(T.flush(T.u32(sess[1], 10))))
+            out.append(t.tx(T.get_handles(0x02000000)))
+            out.append(t.tx(T.get_handles(0x80000000)))
+            return out, t
+        finally:
+            t.close()
+
+    def test_swtpm_personality_changes_nothing(self):
+        plain, _ = self.run_script(None)
+        proxied, t = self.run_script('swtpm')
+        self.assertEqual([P.header(r) for r in proxied],
+                         [P.header(r) for r in plain])
+        for i in (1, 2, 14, 15):        # properties, handles: byte for byte
+            self.assertEqual(proxied[i], plain[i], i)
+        stats = t.stats_data
+        self.assertEqual((stats['commands'], stats['props_rewritten'],
+                          stats['injected']), (len(plain), 0, {}))
+
+    def test_gap_on_swtpm(self):
+        t = T.Swtpm('gap=0x20', proxy=PROXY)
+        try:
+            self.assertEqual(T.rc(t.tx(T.startup())), 0)
+            old = T.u32(t.tx(T.start_hmac_session()), 10)
+            x = T.u32(t.tx(T.start_hmac_session()), 10)
+            octx = t.tx(T.context_save(old))
+            first = struct.unpack('>Q', octx[10:18])[0]
+            n = 0
+            while True:
+                rsp = t.tx(T.context_save(x))
+                if T.rc(rsp):
+                    break
+                last = struct.unpack('>Q', rsp[10:18])[0]
+                self.assertEqual(T.rc(t.tx(T.context_load(rsp[10:]))), 0)
+                n += 1
+            self.assertEqual(T.rc(rsp), P.RC_CONTEXT_GAP)
+            self.assertEqual(last - first, 0x20)
+            # x was put back: it is loaded and can be flushed by handle
+            hs = t.tx(T.get_handles(0x02000000))
+            self.assertIn(struct.pack('>I', x), hs[19:])
+            # regap the oldest, then x saves again
+            self.assertEqual(T.rc(t.tx(T.context_load(octx[10:]))), 0)
+            self.assertEqual(T.rc(t.tx(T.context_save(old))), 0)
+            self.assertEqual(T.rc(t.tx(T.context_save(x))), 0)
+        finally:
+            t.close()
+
+    def test_chip_values_through_qemu_path(self):
+        t = T.Swtpm('tight,retry=0', proxy=PROXY)
+        try:
+            t.tx(T.startup())
+            rsp = t.tx(T.get_props(0x114, 1))
+            self.assertEqual((T.u32(rsp, 19), T.u32(rsp, 23)), (0x114, 0x40))
+            rsp = t.tx(P.command(0x17B, struct.pack('>H', 8) +
+                                 b'\0' * 1020))
+            self.assertEqual(T.rc(rsp), P.RC_COMMAND_SIZE)
+        finally:
+            t.close()
+
+
+class Tap(unittest.TextTestResult):
+    """TAP lines on stdout, one per test, for verdict.sh."""
+
+    def __init__(self, *a, **k):
+        super().__init__(*a, **k)
+        self.n = 0
+
+    def tap(self, ok, test, note=''):
+        self.n += 1
+        print('%s %d - personality: %s%s' % ('ok' if ok else 'not ok',
+                                             self.n, test.id().split('.', 1)[1],
+                                             note), flush=True)
+
+    def addSuccess(self, test):
+        super().addSuccess(test)
+        self.tap(True, test)
+
+    def addFailure(self, test, err):
+        super().addFailure(test, err)
+        self.tap(False, test)
+
+    def addError(self, test, err):
+        super().addError(test, err)
+        self.tap(False, test)
+
+    def addSkip(self, test, reason):
+        super().addSkip(test, reason)
+        self.tap(True, test, ' # SKIP %s' % reason)
+
+
+if __name__ == '__main__':
+    if '--tap' in sys.argv:
+        sys.argv.remove('--tap')
+        suite = unittest.defaultTestLoader.loadTestsFromModule(
+            sys.modules[__name__])
+        print('1..%d' % suite.countTestCases())
+        runner = unittest.TextTestRunner(stream=sys.stderr, resultclass=Tap)
+        sys.exit(0 if runner.run(suite).wasSuccessful() else 1)
+    unittest.main()

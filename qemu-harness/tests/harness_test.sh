@@ -1,0 +1,110 @@
+#!/bin/bash
+# The harness's own test (make check-harness, part of make check); prints TAP.
+#
+#  1. Every target that "make help" names works as the first command of a
+#     fresh clone, with BUILD= a folder that does not exist yet, once with
+#     the default variables and once with every variable of the README's
+#     table at a documented non-default value.  SETUP_ONLY=1 stops each one
+#     after its set-up (packages, folders, inputs), before the long steps.
+#  2. make run exits with the guest job's status: CMD=true exits 0,
+#     CMD=false does not and says why.
+#  3. A real first "make run" from a clone under /tmp whose path holds a
+#     space (the demo), and one reached through a symlink (CMD=, run in the
+#     caller's folder).  Their builds reuse the compiler cache and the base
+#     cache, and are removed with make distclean afterwards.
+#
+# usage: harness_test.sh REPO BUILD
+set -u
+REPO=$1
+BUILD=$2
+[ -z "${TPMRM_SETUP_ONLY:-}" ] || { echo "setup-only: stop before the harness test"; exit 0; }
+# Nested makes start clean: nothing of the calling make's command line.
+unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES TPMRM_SETUP_ONLY
+n=0 failed=0
+work=$(mktemp -d /tmp/tpmrm-harness.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+exec 3>&1
+
+result() {
+	local rc=$1 what=$2 log=$3
+	n=$((n + 1))
+	if [ "$rc" = 0 ]; then
+		echo "ok $n - $what"
+	else
+		failed=$((failed + 1))
+		echo "not ok $n - $what"
+		tail -n 8 "$log" | sed 's/^/#   /'
+	fi
+}
+
+# A clone of REPO with the working tree's uncommitted changes on top, as
+# the tree under test really is.
+clone_tree() {
+	local dst=$1
+	mkdir -p "$(dirname "$dst")"
+	git clone -q "$REPO" "$dst" || return 1
+	(cd "$REPO" && git ls-files -z -m -o --exclude-standard |
+		tar --null -T - -cf -) | tar -C "$dst" -xf - || return 1
+	(cd "$REPO" && git ls-files -z -d | (cd "$dst" && xargs -0 -r rm -f)) || :
+}
+
+# 1. Every target as the first command.
+targets=$(make -s -C "$REPO" help | sed -n 's/^make \([a-z][a-z-]*\).*/\1/p' | sort -u)
+nondefault=(BASE=6.1 FLAVOUR=base CONFIG=debug TPM=crb CMD=true INJECT=fail TIMEOUT=60
+	ONLY=tpmrm_space_test EXTENDED=1 ACCEL=kvm)
+for t in $targets; do
+	for vars in default nondefault; do
+		d=$work/first/$t-$vars
+		log=$work/first-$t-$vars.log
+		args=()
+		[ "$vars" = nondefault ] && args=("${nondefault[@]}")
+		clone_tree "$d/tpmrm" > "$log" 2>&1
+		rc=0
+		make -C "$d/tpmrm" "$t" SETUP_ONLY=1 BUILD="$d/no/such/build" \
+			"${args[@]}" </dev/null >> "$log" 2>&1 || rc=$?
+		if [ "$rc" = 0 ] && grep -Eq 'No such file|No rule to make|not found' "$log"; then
+			rc=1
+		fi
+		result "$rc" "first command: make $t ($vars variables) in a fresh clone" "$log"
+		rm -rf "$d"
+	done
+done
+
+# 2. make run's exit status.
+log=$work/run-true.log
+rc=0
+make -s -C "$REPO" run BUILD="$BUILD" CMD='true' </dev/null > "$log" 2>&1 || rc=$?
+result "$rc" "make run CMD=true exits 0" "$log"
+
+log=$work/run-false.log
+rc=0
+make -s -C "$REPO" run BUILD="$BUILD" CMD='false' </dev/null > "$log" 2>&1 || rc=$?
+if [ "$rc" != 0 ] && grep -q '^boot: the job failed with exit status 1' "$log"; then
+	rc=0
+else
+	echo "make exited $rc" >> "$log"
+	rc=1
+fi
+result "$rc" "make run CMD=false exits non-zero and says why" "$log"
+
+# 3. A first make run from a checkout whose path holds a space, under /tmp,
+# and the same checkout through a symlink.
+dir="$work/try me/tpmrm"
+link="$work/a link to tpmrm"
+log=$work/space.log
+clone_tree "$dir" > "$log" 2>&1
+ln -s "$dir" "$link"
+rc=0
+(cd "$dir" && make -s run </dev/null) >> "$log" 2>&1 || rc=$?
+grep -q 'two users on /dev/tpmrm0' "$log" || rc=1
+result "$rc" "first make run (demo) from a clone at a path with a space under /tmp" "$log"
+
+log=$work/link.log
+rc=0
+(cd "$link" && make -s run CMD="test \"\$(pwd)\" = '$link' && test -r README.md && build/selftests/tpmrm_space_test" \
+	</dev/null) > "$log" 2>&1 || rc=$?
+result "$rc" "make run CMD=... in a checkout reached through a symlink, in the caller's folder" "$log"
+(cd "$dir" && make -s distclean) > /dev/null 2>&1
+
+echo "1..$n"
+[ "$failed" = 0 ]

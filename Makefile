@@ -31,6 +31,8 @@ BASE      ?= 6.12
 ifeq ($(filter 6.12 6.1,$(BASE)),)
 $(error BASE must be 6.12 or 6.1)
 endif
+# make check also boots the backport (BACKPORT) once.
+BACKPORT  := 6.1
 LINUX     := $(BUILD)/linux-$(BASE)
 SRC_RM    := $(BUILD)/src-rm-$(BASE)
 CONFIG    ?= minimal
@@ -124,8 +126,9 @@ help:
 	@echo "make run        build, boot the patched kernel on swtpm, show the RM at work"
 	@echo "                (CMD='...' runs a command in the guest instead of the demo)"
 	@echo "make check      every test: KUnit, selftests on tpm-tis and tpm-crb, base"
-	@echo "                python tpm2 selftests, then all again on the debug kernel"
-	@echo "                (tpm-tis); ends with 'N passed, N failed, N skipped'"
+	@echo "                python tpm2 selftests, then all again on the debug and"
+	@echo "                the hmac kernel (tpm-tis), and the 6.1 backport's minimal"
+	@echo "                kernel (tpm-tis); ends with 'N passed, N failed, N skipped'"
 	@echo "make check-extended  the long tests too (TPMRM_EXTENDED=1 in the guest),"
 	@echo "                on the minimal and the debug kernel, tpm-tis"
 	@echo "make kernel     build the kernel only"
@@ -202,9 +205,9 @@ check-harness: kernel-minimal selftests initramfs
 	@mkdir -p $(BUILD)/results-harness
 	@$(H)/tests/harness_test.sh $(R) $(BUILD) | tee $(BUILD)/results-harness/tap
 
-kernel-minimal kernel-debug: kernel-%:
+kernel-minimal kernel-debug kernel-hmac: kernel-%:
 	@$(MAKE) --no-print-directory kernel CONFIG=$*
-.PHONY: kernel-minimal kernel-debug
+.PHONY: kernel-minimal kernel-debug kernel-hmac
 
 # One check boot of the $(1) kernel on TPM interface $(2).  The debug kernel
 # on TCG runs the same tests several times slower: give it more time.
@@ -213,17 +216,29 @@ check_boot = $(BOOTENV) $(call personality_env,$(1),$(2)) $(call debug_time,$(1)
 	KERNEL=$(BUILD)/obj-$(BASE)-$(FLAVOUR)-$(1)/arch/x86/boot/bzImage \
 	RESULTS=$(call results,$(1),$(2)) $(BOOT) check '' || true
 
-# The minimal kernel on tpm-tis and tpm-crb, the debug kernel on tpm-tis.
-check: kernel-minimal kernel-debug selftests initramfs
+# One boot of make check without a verdict: make check runs the backport's
+# boot with it in a sub-make (BASE=6.1 CONFIG=minimal TPM=tis).
+check-boot: kernel selftests initramfs
+	@$(call check_boot,$(CONFIG),$(TPM))
+.PHONY: check-boot
+
+# On $(BASE) (6.12): the minimal kernel on tpm-tis and tpm-crb, the debug
+# and the hmac kernel on tpm-tis; then the 6.1 backport's minimal kernel on
+# tpm-tis.
+check: kernel-minimal kernel-debug kernel-hmac selftests initramfs
 	@rm -rf $(BUILD)/results-*
 	@$(call check_boot,minimal,tis)
 	@$(call check_boot,minimal,crb)
 	@$(call check_boot,debug,tis)
+	@$(call check_boot,hmac,tis)
+	@$(MAKE) --no-print-directory check-boot BASE=$(BACKPORT) CONFIG=minimal \
+		TPM=tis || true
 	@$(MAKE) --no-print-directory check-harness >/dev/null 2>&1 || true
 	@$(MAKE) --no-print-directory series-check >/dev/null 2>&1 || true
 	@$(personality_tests)
 	@$(H)/scripts/verdict.sh $(call results,minimal,tis) \
 		$(call results,minimal,crb) $(call results,debug,tis) \
+		$(call results,hmac,tis) $(BUILD)/results-$(BACKPORT)-tis \
 		$(BUILD)/results-harness/tap $(BUILD)/results-series/tap \
 		$(BUILD)/results-personality/tap
 

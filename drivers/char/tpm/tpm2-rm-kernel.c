@@ -188,12 +188,15 @@ static void tpm2_rm_kernel_classify_load(const u8 *buf, size_t len,
 
 	kc->loads = true;
 	kc->slot = TPM2_RM_KSLOT_OBJECT;
+	kc->objects = 1;
 	if (len < TPM_HEADER_SIZE + TPM2_RM_CONTEXT_SAVED_HANDLE + 4)
 		return;
 	saved = get_unaligned_be32(&buf[TPM_HEADER_SIZE +
 					TPM2_RM_CONTEXT_SAVED_HANDLE]);
-	if (tpm2_rm_is_session(saved))
+	if (tpm2_rm_is_session(saved)) {
 		kc->slot = TPM2_RM_KSLOT_SESSION;
+		kc->objects = 0;
+	}
 }
 
 /**
@@ -206,7 +209,9 @@ static void tpm2_rm_kernel_classify_load(const u8 *buf, size_t len,
  *
  * ContextLoad takes an object or a session slot by the handle saved in
  * the blob, StartAuthSession a session slot, CreatePrimary, Load and the
- * sequence starts an object slot; everything else none. FlushContext
+ * sequence starts an object slot; everything else none. Create takes an
+ * object slot while it runs, and so does each persistent object in the
+ * handle area (@kc->objects counts them with the loaded object). FlushContext
  * removes its handle. A session in the authorization area without
  * continueSession ends with the command. A transient object or a session
  * that is not among @k's, named in the handle area, the authorization
@@ -231,6 +236,10 @@ void tpm2_rm_kernel_classify(const u8 *buf, size_t len, u32 attrs,
 	}
 	kc->slot = tpm2_rm_kernel_cc_slot(cc);
 	kc->loads = kc->slot != TPM2_RM_KSLOT_NONE;
+	kc->objects = kc->slot == TPM2_RM_KSLOT_OBJECT;
+	/* TPM2_Create builds the new object in a slot, then returns it */
+	if (cc == TPM2_CC_CREATE)
+		kc->objects = 1;
 	if (cc == TPM2_CC_FLUSH_CONTEXT && len >= TPM_HEADER_SIZE + 4) {
 		kc->flushed = get_unaligned_be32(&buf[TPM_HEADER_SIZE]);
 		kc->foreign = tpm2_rm_kernel_foreign(k, kc->flushed);
@@ -240,9 +249,13 @@ void tpm2_rm_kernel_classify(const u8 *buf, size_t len, u32 attrs,
 		kc->foreign = true;
 		return;
 	}
-	for (i = 0; i < cmd.nr_handles; i++)
+	for (i = 0; i < cmd.nr_handles; i++) {
 		if (tpm2_rm_kernel_foreign(k, cmd.handles[i]))
 			kc->foreign = true;
+		if (TPM2_RM_HANDLE_TYPE(cmd.handles[i]) ==
+		    TPM2_RM_HT_PERSISTENT)
+			kc->objects++;
+	}
 	for (i = 0; i < cmd.nr_auths; i++) {
 		u32 h = cmd.auths[i].handle;
 

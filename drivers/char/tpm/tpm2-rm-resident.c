@@ -336,6 +336,16 @@ void tpm2_rm_resident_touch(struct tpm2_rm_chip *rm,
 }
 EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_resident_touch);
 
+/* Are fewer than @n slots of the class free? */
+static bool tpm2_rm_resident_short(const struct tpm2_rm_chip *rm,
+				   bool session, unsigned int n)
+{
+	if (session)
+		return rm->nr_sessions + rm->kernel.nr_sessions + n >
+		       rm->session_slots;
+	return rm->nr_objects + rm->kernel.nr_objects + n > rm->object_slots;
+}
+
 /**
  * tpm2_rm_resident_full() - are all slots of one class taken by the RM
  * @rm:		residency table
@@ -346,10 +356,7 @@ EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_resident_touch);
 bool tpm2_rm_resident_full(const struct tpm2_rm_chip *rm, bool session)
 {
 	/* the kernel's own contexts hold slots too (tpm2-rm-kernel.c) */
-	if (session)
-		return rm->nr_sessions + rm->kernel.nr_sessions >=
-		       rm->session_slots;
-	return rm->nr_objects + rm->kernel.nr_objects >= rm->object_slots;
+	return tpm2_rm_resident_short(rm, session, 1);
 }
 EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_resident_full);
 
@@ -494,19 +501,20 @@ int tpm2_rm_evict(struct tpm_chip *chip, struct tpm2_rm_entity *ent,
 }
 
 /**
- * tpm2_rm_make_room() - free one RM-held slot of a class if all are taken
+ * tpm2_rm_make_room_n() - free RM-held slots of a class until @n are free
  * @chip:	the chip, ops held
- * @session:	session slot if true, object slot otherwise
+ * @session:	session slots if true, object slots otherwise
+ * @n:		slots the next command needs
  *
  * Return: 0, -ENOSPC if every resident entity is pinned, or the eviction
  * error. Callers may still try the TPM: the slot counts are minimums.
  */
-int tpm2_rm_make_room(struct tpm_chip *chip, bool session)
+int tpm2_rm_make_room_n(struct tpm_chip *chip, bool session, unsigned int n)
 {
 	struct tpm2_rm_entity *victim;
 	int rc;
 
-	while (tpm2_rm_resident_full(chip->rm, session)) {
+	while (tpm2_rm_resident_short(chip->rm, session, n)) {
 		victim = tpm2_rm_resident_victim(chip->rm, session);
 		if (!victim && session && tpm2_rm_kernel_yield(chip))
 			continue;
@@ -517,6 +525,18 @@ int tpm2_rm_make_room(struct tpm_chip *chip, bool session)
 			return rc;
 	}
 	return 0;
+}
+
+/**
+ * tpm2_rm_make_room() - free one RM-held slot of a class if all are taken
+ * @chip:	the chip, ops held
+ * @session:	session slot if true, object slot otherwise
+ *
+ * Return: as tpm2_rm_make_room_n().
+ */
+int tpm2_rm_make_room(struct tpm_chip *chip, bool session)
+{
+	return tpm2_rm_make_room_n(chip, session, 1);
 }
 
 static bool tpm2_rm_is_memory_rc(u32 tpm_rc)

@@ -2540,6 +2540,47 @@ static void tpm2_rm_test_kernel(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, k.nr_sessions, c->sessions);
 }
 
+/*
+ * A persistent object takes an object slot while a command uses it, and
+ * TPM2_Create builds its object in one: trusted keys' TPM2_Create and
+ * TPM2_Load under keyhandle= need two each.
+ */
+static void tpm2_rm_test_kernel_persistent(struct kunit *test)
+{
+	const struct kernel_case create = {
+		"Create", TPM2_CC_CREATE, 0x81000001, TPM2_RS_PW,
+	};
+	const struct kernel_case load = {
+		"Load", TPM2_CC_LOAD, 0x81000001, TPM2_RS_PW,
+	};
+	const struct kernel_case unseal = {
+		"Unseal", TPM2_CC_UNSEAL, K_NULL_KEY, K_SESSION,
+	};
+	struct tpm2_rm_kernel k = {
+		.objects = { K_NULL_KEY }, .nr_objects = 1,
+		.sessions = { K_SESSION }, .nr_sessions = 1,
+	};
+	struct tpm2_rm_kcmd kc;
+	u32 attrs;
+	size_t len;
+	u8 *buf;
+
+	buf = kunit_kzalloc(test, 256, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	len = kernel_case_cmd(&create, buf, &attrs);
+	tpm2_rm_kernel_classify(buf, len, attrs, &k, &kc);
+	KUNIT_EXPECT_EQ(test, kc.slot, TPM2_RM_KSLOT_NONE);
+	KUNIT_EXPECT_EQ(test, kc.objects, 2);
+	len = kernel_case_cmd(&load, buf, &attrs);
+	tpm2_rm_kernel_classify(buf, len, attrs, &k, &kc);
+	KUNIT_EXPECT_EQ(test, kc.slot, TPM2_RM_KSLOT_OBJECT);
+	KUNIT_EXPECT_EQ(test, kc.objects, 2);
+	len = kernel_case_cmd(&unseal, buf, &attrs);
+	tpm2_rm_kernel_classify(buf, len, attrs, &k, &kc);
+	KUNIT_EXPECT_EQ(test, kc.objects, 0);
+	KUNIT_EXPECT_FALSE(test, kc.foreign);
+}
+
 /* The kernel's loaded contexts count against the RM's slots. */
 static void tpm2_rm_test_kernel_full(struct kunit *test)
 {
@@ -2560,6 +2601,7 @@ static void tpm2_rm_test_kernel_full(struct kunit *test)
 static struct kunit_case tpm2_rm_kernel_cases[] = {
 	KUNIT_CASE_PARAM(tpm2_rm_test_kernel, kernel_gen_params),
 	KUNIT_CASE(tpm2_rm_test_kernel_full),
+	KUNIT_CASE(tpm2_rm_test_kernel_persistent),
 	{}
 };
 

@@ -882,8 +882,9 @@ EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_evict_all);
  *
  * The kernel's own contexts (its HMAC session, its null key, a trusted
  * key's blob) hold slots like an RM client's: tpm2_rm_kernel_classify()
- * says which slot the command takes, and only then is one RM context of
- * that kind evicted, if the slots are full. Commands of
+ * says which slots the command takes (a persistent object it names takes
+ * an object slot while it runs), and only as many RM contexts of that kind
+ * are evicted as the free slots fall short. Commands of
  * tpm2_rm_cmd_needs_no_slot() without an authorization area touch nothing.
  *
  * The rule for kernel commands and RM contexts: a kernel command never
@@ -912,12 +913,14 @@ void tpm2_rm_before_kernel_cmd(struct tpm_chip *chip, const u8 *buf,
 	tpm2_rm_find_cc_attrs(chip->cc_attrs_tbl, chip->nr_commands,
 			      get_unaligned_be32(&buf[6]), &attrs);
 	tpm2_rm_kernel_classify(buf, size, attrs, &chip->rm->kernel, &kc);
-	if (kc.slot != TPM2_RM_KSLOT_NONE || kc.foreign)
+	if (kc.slot != TPM2_RM_KSLOT_NONE || kc.objects || kc.foreign)
 		tpm2_rm_flush_stale(chip);
 	if (kc.foreign)
 		tpm2_rm_evict_unpinned(chip, true);
-	if (kc.slot != TPM2_RM_KSLOT_NONE)
-		tpm2_rm_make_room(chip, kc.slot == TPM2_RM_KSLOT_SESSION);
+	if (kc.slot == TPM2_RM_KSLOT_SESSION)
+		tpm2_rm_make_room(chip, true);
+	if (kc.objects)
+		tpm2_rm_make_room_n(chip, false, kc.objects);
 	kc.active = true;
 	chip->rm->kernel.pending = kc;
 }

@@ -65,6 +65,7 @@ struct tpm_buf;
 #define TPM2_RM_PT_MAX_SESSION_CONTEXT	0x0122
 
 #define TPM2_RM_HT_TRANSIENT		0x80
+#define TPM2_RM_HT_PERSISTENT		0x81
 #define TPM2_RM_HT_HMAC_SESSION		0x02
 #define TPM2_RM_HT_POLICY_SESSION	0x03
 #define TPM2_RM_HANDLE_TYPE(h)		((h) >> 24)
@@ -284,6 +285,9 @@ enum tpm2_rm_kslot {
 /**
  * struct tpm2_rm_kcmd - what a kernel command does to the kernel's contexts
  * @slot:	the slot it needs, &enum tpm2_rm_kslot
+ * @objects:	object slots it needs while it runs: one for an object it
+ *		loads, one for each persistent object it names (the TPM loads
+ *		a persistent object into an object slot to use it)
  * @loads:	on success its response handle is a new kernel context
  * @foreign:	it names a transient object or a session that is not the
  *		kernel's (a trusted key's keyhandle= or policyhandle=), or it
@@ -296,6 +300,7 @@ enum tpm2_rm_kslot {
  */
 struct tpm2_rm_kcmd {
 	u8 slot;
+	u8 objects;
 	bool loads;
 	bool foreign;
 	bool active;
@@ -468,6 +473,7 @@ struct tpm2_rm_entity *tpm2_rm_resident_victim(const struct tpm2_rm_chip *rm,
 int tpm2_rm_evict(struct tpm_chip *chip, struct tpm2_rm_entity *ent,
 		  bool force);
 int tpm2_rm_make_room(struct tpm_chip *chip, bool session);
+int tpm2_rm_make_room_n(struct tpm_chip *chip, bool session, unsigned int n);
 bool tpm2_rm_evict_for_retry(struct tpm_chip *chip, u32 tpm_rc);
 int tpm2_rm_load(struct tpm_chip *chip, struct tpm2_rm_entity *ent,
 		 u32 *tpm_rc);

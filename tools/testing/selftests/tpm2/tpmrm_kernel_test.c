@@ -296,7 +296,7 @@ FIXTURE_SETUP(kernel)
 {
 	if (read_text(NULL_NAME, self->null_name, sizeof(self->null_name)))
 		SKIP(return, "no kernel HMAC sessions (%s missing)", NULL_NAME);
-	strcpy(self->dir, "/tmp/tpmrm_kernel_XXXXXX");
+	snprintf(self->dir, sizeof(self->dir), "/tmp/tpmrm_kernel_XXXXXX");
 	ASSERT_NE(NULL, mkdtemp(self->dir));
 	/* a tmpfs of our own: IMA measures files on it, not the 9p root */
 	ASSERT_EQ(0, mount("tmpfs", self->dir, "tmpfs", 0, "size=1m"));

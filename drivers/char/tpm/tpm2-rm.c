@@ -1233,6 +1233,25 @@ static ssize_t resident_sessions_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(resident_sessions);
 
+static ssize_t kernel_objects_show(struct device *dev,
+				   struct device_attribute *attr, char *buf)
+{
+	struct tpm_chip *chip = to_tpm_chip(dev);
+
+	return sysfs_emit(buf, "%u\n", READ_ONCE(chip->rm->kernel.nr_objects));
+}
+static DEVICE_ATTR_RO(kernel_objects);
+
+static ssize_t kernel_sessions_show(struct device *dev,
+				    struct device_attribute *attr, char *buf)
+{
+	struct tpm_chip *chip = to_tpm_chip(dev);
+
+	return sysfs_emit(buf, "%u\n",
+			  READ_ONCE(chip->rm->kernel.nr_sessions));
+}
+static DEVICE_ATTR_RO(kernel_sessions);
+
 /* A quota file of the "rm" group: @offset locates it in tpm2_rm_quota. */
 struct tpm2_rm_quota_attr {
 	struct device_attribute attr;
@@ -1380,6 +1399,8 @@ static struct attribute *tpm2_rm_attrs[] = {
 	&tpm2_rm_stat_attrs[6].attr.attr,
 	&dev_attr_resident_objects.attr,
 	&dev_attr_resident_sessions.attr,
+	&dev_attr_kernel_objects.attr,
+	&dev_attr_kernel_sessions.attr,
 	&dev_attr_locality_mask.attr,
 	NULL,
 };

@@ -287,6 +287,7 @@ static int ima_measure_files(const char *dir, unsigned int nr)
 }
 
 FIXTURE(kernel) {
+	int hmac;		/* the kernel has HMAC sessions: test it */
 	char null_name[256];
 	char dir[64];
 	struct holder h[NR_FILES];
@@ -296,6 +297,7 @@ FIXTURE_SETUP(kernel)
 {
 	if (read_text(NULL_NAME, self->null_name, sizeof(self->null_name)))
 		SKIP(return, "no kernel HMAC sessions (%s missing)", NULL_NAME);
+	self->hmac = 1;
 	snprintf(self->dir, sizeof(self->dir), "/tmp/tpmrm_kernel_XXXXXX");
 	ASSERT_NE(NULL, mkdtemp(self->dir));
 	/* a tmpfs of our own: IMA measures files on it, not the 9p root */
@@ -318,6 +320,9 @@ TEST_F(kernel, kernel_users_beside_full_rm)
 	unsigned int i;
 	int fd;
 
+	/* an older kselftest harness runs the test after a SKIP in setup */
+	if (!self->hmac)
+		SKIP(return, "no kernel HMAC sessions");
 	ASSERT_EQ(0, ima_policy_once());
 	/* made before the holders: the raw device evicts every RM context */
 	ASSERT_EQ(0, persistent_parent(1));
@@ -381,6 +386,9 @@ TEST_F(kernel, three_sessions_right_after_ima_extend)
 	unsigned int i;
 	int fd;
 
+	/* an older kselftest harness runs the test after a SKIP in setup */
+	if (!self->hmac)
+		SKIP(return, "no kernel HMAC sessions");
 	ASSERT_EQ(0, ima_policy_once());
 	fd = tpm2_open(TPM2_RM_DEV, O_RDWR);
 	ASSERT_LE(0, fd);
@@ -405,6 +413,9 @@ TEST_F(kernel, raw_sees_no_kernel_session)
 	uint8_t rnd[16];
 	int fd, n;
 
+	/* an older kselftest harness runs the test after a SKIP in setup */
+	if (!self->hmac)
+		SKIP(return, "no kernel HMAC sessions");
 	ASSERT_EQ((ssize_t)sizeof(rnd), hwrng_read(rnd, sizeof(rnd)));
 	fd = tpm2_open(TPM2_RAW_DEV, O_RDWR);
 	ASSERT_LE(0, fd);

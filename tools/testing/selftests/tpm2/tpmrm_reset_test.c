@@ -107,7 +107,7 @@ FIXTURE_SETUP(reset)
 		SKIP(return, "no /dev/vtpmx (CONFIG_TCG_VTPM_PROXY)");
 	if (!have_prog("swtpm") || !have_prog("swtpm_ioctl"))
 		SKIP(return, "swtpm or swtpm_ioctl not installed");
-	strcpy(self->dir, "/tmp/tpmrm-reset.XXXXXX");
+	snprintf(self->dir, sizeof(self->dir), "/tmp/tpmrm-reset.XXXXXX");
 	ASSERT_NE(NULL, mkdtemp(self->dir));
 	snprintf(self->ctrl, sizeof(self->ctrl), "%s/ctrl", self->dir);
 	self->swtpm = start_swtpm(self->dir, self->ctrl);

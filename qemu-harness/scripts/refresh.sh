@@ -17,4 +17,6 @@ fi
 git -C "$src" format-patch -q --zero-commit --no-signature -o "$out" base..HEAD
 rm -f "$REPO"/patches/*.patch
 cp "$out"/*.patch "$REPO/patches/" 2>/dev/null || true
+# patches/ now holds src-rm's commits: the next assembly may move past them.
+git -C "$src" rev-parse HEAD > "$BUILD/src-rm.assembled"
 ls "$REPO/patches"

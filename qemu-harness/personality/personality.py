@@ -24,7 +24,7 @@ CC = {
     'Sign': 0x15D, 'HMAC_Start': 0x15B, 'ContextLoad': 0x161,
     'ContextSave': 0x162, 'FlushContext': 0x165, 'LoadExternal': 0x167,
     'StartAuthSession': 0x176, 'GetCapability': 0x17A,
-    'HashSequenceStart': 0x186, 'CreateLoaded': 0x191,
+    'HashSequenceStart': 0x186, 'CreateLoaded': 0x191, 'GetRandom': 0x17B,
     'Startup': 0x144, 'Shutdown': 0x145, 'SelfTest': 0x143,
     'IncrementalSelfTest': 0x142, 'GetTestResult': 0x17C,
     'SequenceComplete': 0x13E, 'EventSequenceComplete': 0x185,
@@ -96,6 +96,12 @@ OBJECT_CCS = {CC['CreatePrimary'], CC['Load'], CC['LoadExternal'],
 # /dev/tpm0 to arm one deterministic fault: "the nth next command with code
 # cc gets this".  Parameters, all u32: op, cc, nth, kind, arg.
 CC_FAULT_CTL = 0x20000FA1
+# The same control also travels as a GetRandom whose bytesRequested is
+# FAULT_TUNNEL followed by the five u32: through /dev/tpmrm0, which passes
+# GetRandom without touching the TPM's slots (a raw /dev/tpm0 command makes
+# the RM evict everything first), and from any user.  Its answer is
+# GetRandom's: the five u32 of the status as randomBytes.
+FAULT_TUNNEL = 0xFA17
 FAULT_OP_ARM = 1          # arm (replaces an armed fault)
 FAULT_OP_STATUS = 2       # report only
 FAULT_OP_DISARM = 3
@@ -274,6 +280,13 @@ class Filter:
         cc = h[2]
         if cc == CC_FAULT_CTL:
             return self.fault_ctl(cmd)
+        if cc == CC['GetRandom'] and len(cmd) == 32 and \
+                struct.unpack('>H', cmd[10:12])[0] == FAULT_TUNNEL:
+            rsp = self.fault_ctl(cmd[:10] + cmd[12:])
+            if header(rsp)[2]:
+                return rsp
+            return struct.pack('>HIIH', ST_NO_SESSIONS, 32, 0, 20) + \
+                rsp[10:]
         self.stats['commands'] += 1
         fault = self.fault_due(cc)
         if fault:

@@ -402,6 +402,24 @@ class FaultControlTest(unittest.TestCase):
             self.assertEqual(T.rc(f.transmit(bad)), P.RC_VALUE, bad.hex())
         self.assertEqual(len(tpm.log), 1)
 
+    def test_tunnel_in_get_random(self):
+        f, tpm = make('swtpm')
+        ctl = fault_ctl(P.FAULT_OP_ARM, P.CC['ContextSave'], 1, P.FAULT_RC,
+                        0x101)
+        tun = P.command(0x17B, struct.pack('>H', P.FAULT_TUNNEL) + ctl[10:])
+        rsp = f.transmit(tun)
+        self.assertEqual(P.header(rsp), (P.ST_NO_SESSIONS, 32, 0))
+        self.assertEqual(struct.unpack('>H', rsp[10:12])[0], 20)
+        self.assertEqual(fault_status(rsp[2:]), (1, 0, 0, 0, 0))
+        self.assertEqual(T.rc(f.transmit(T.context_save(0x02000001))), 0x101)
+        self.assertEqual(len(tpm.log), 0)
+        # an ordinary GetRandom of that size still goes to the TPM
+        f.transmit(getrandom(P.FAULT_TUNNEL))
+        self.assertEqual(len(tpm.log), 1)
+        bad = P.command(0x17B, struct.pack('>H', P.FAULT_TUNNEL) +
+                        fault_ctl(7)[10:])
+        self.assertEqual(T.rc(f.transmit(bad)), P.RC_VALUE)
+
     def test_reset_disarms(self):
         f, _ = make('swtpm')
         f.transmit(fault_ctl(P.FAULT_OP_ARM, P.CC['Sign'], 1, P.FAULT_RC,

@@ -1,0 +1,480 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Fault isolation matrix: one client's trouble never reaches another.
+ *
+ * Four /dev/tpmrm0 files, A and C opened as alice, B and D as bob, hold a
+ * signing key and an HMAC session each: four keys and four sessions for
+ * the three object and three session slots of swtpm, so the RM evicts and
+ * reloads. Each cell of the matrix is a fault at a place:
+ *
+ *  before  A's context is reloaded for A's command (ContextLoad);
+ *  own     A's own command (Sign; GetCapability for a late answer, whose
+ *          kernel timeout is 750 ms where Sign's is 120 s);
+ *  evict   B's command makes the RM evict A's session (ContextSave);
+ *  reload  B's context, evicted for A's command, is reloaded for B's.
+ *
+ * The faults come from the personality proxy between QEMU and swtpm
+ * (qemu-harness/personality: a response code instead of executing, an
+ * answer lost after execution, a late answer), armed in-band through a
+ * file of root's with tpm2_fault_ctl(), or from fail_function on the RM's
+ * helpers and its blob allocation (debug kernel). For each cell the test
+ * prints the runner's answer, whether every other client's commands all
+ * succeeded with the same handles and key names, the runner's next
+ * command, and the leak audit, and fails if:
+ *  - the runner's answer is not a clean one: its own TPM_RC, an RM-layer
+ *    code or an errno (never a malformed response or EFAULT);
+ *  - any other client, the owner of an evicted context included, sees
+ *    anything;
+ *  - the runner's file is not usable afterwards (a handle refusal is
+ *    allowed only where the fault destroyed the runner's context, once);
+ *  - the leak audit finds anything after all files are closed.
+ * Cells without a proxy or fail_function skip with the reason.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../kselftest_harness.h"
+#include "tpm2_lib.h"
+
+#define NR_CLIENTS	4
+#define RUNNER_A	0
+#define CLIENT_B	1
+#define EIO_RETVAL	"0xfffffffffffffffb"
+#define LATE_OWN_MS	1500	/* GetCapability: 750 ms timeout, 2 s ready */
+#define LATE_RM_MS	122000	/* ContextLoad/Save: 120 s timeout */
+
+enum place { BEFORE, OWN, EVICT, RELOAD };
+
+static const char *const place_name[] = { "before", "own", "evict",
+					  "reload" };
+static const char *const client_name[NR_CLIENTS] = { "A", "B", "C", "D" };
+static const char *const client_user[NR_CLIENTS] = { "alice", "bob",
+						     "alice", "bob" };
+
+struct client {
+	int fd;
+	struct tpm2_key key;
+	struct tpm2_session sess;
+	struct tpm2_name name;
+};
+
+FIXTURE(matrix) {
+	struct client c[NR_CLIENTS];
+	int ctl;		/* root's file for the proxy's control */
+	int armed_proxy;
+	int armed_ff;
+};
+
+FIXTURE_VARIANT(matrix) {
+	enum place place;
+	int kind;		/* TPM2_FAULT_*, or 0 for fail_function */
+	uint32_t arg;		/* response code, or delay in ms */
+	const char *fn;		/* fail_function: helper to fail */
+	const char *retval;
+	int may_lose;		/* the runner's context may be destroyed */
+};
+
+#define PROXY_CELL(pl, k, a, lose)					\
+	{ .place = pl, .kind = k, .arg = a, .may_lose = lose }
+#define FF_CELL(pl, f, r, lose)						\
+	{ .place = pl, .fn = f, .retval = r, .may_lose = lose }
+
+/* A response code a TPM gives instead of executing, at each place. */
+#define RC_CELLS(pl, name)						\
+FIXTURE_VARIANT_ADD(matrix, name##_retry) PROXY_CELL(pl, TPM2_FAULT_RC,	\
+						    0x922, 0);		\
+FIXTURE_VARIANT_ADD(matrix, name##_yielded) PROXY_CELL(pl, TPM2_FAULT_RC, \
+						      0x908, 0);	\
+FIXTURE_VARIANT_ADD(matrix, name##_testing) PROXY_CELL(pl, TPM2_FAULT_RC, \
+						      0x90A, 0);	\
+FIXTURE_VARIANT_ADD(matrix, name##_gap_901) PROXY_CELL(pl, TPM2_FAULT_RC, \
+						      0x901, 0);	\
+FIXTURE_VARIANT_ADD(matrix, name##_failure_101)				\
+	PROXY_CELL(pl, TPM2_FAULT_RC, 0x101, 1);			\
+FIXTURE_VARIANT_ADD(matrix, name##_memory_902)				\
+	PROXY_CELL(pl, TPM2_FAULT_RC, 0x902, 0);			\
+FIXTURE_VARIANT_ADD(matrix, name##_lost) PROXY_CELL(pl, TPM2_FAULT_LOST, \
+						   0, 1);		\
+FIXTURE_VARIANT_ADD(matrix, name##_late) PROXY_CELL(pl, TPM2_FAULT_LATE, \
+						   0, 1)
+
+RC_CELLS(BEFORE, before);
+RC_CELLS(OWN, own);
+RC_CELLS(EVICT, evict);
+RC_CELLS(RELOAD, reload);
+
+FIXTURE_VARIANT_ADD(matrix, before_ff_load_eio)
+	FF_CELL(BEFORE, "tpm2_rm_send_context_load", EIO_RETVAL, 0);
+FIXTURE_VARIANT_ADD(matrix, own_ff_answer_lost)
+	FF_CELL(OWN, "tpm2_rm_rsp_check", EIO_RETVAL, 0);
+FIXTURE_VARIANT_ADD(matrix, evict_ff_save_eio)
+	FF_CELL(EVICT, "tpm2_rm_send_context_save", EIO_RETVAL, 0);
+FIXTURE_VARIANT_ADD(matrix, evict_ff_blob_alloc)
+	FF_CELL(EVICT, "tpm2_rm_blob_dup", "0", 0);
+FIXTURE_VARIANT_ADD(matrix, reload_ff_load_eio)
+	FF_CELL(RELOAD, "tpm2_rm_send_context_load", EIO_RETVAL, 0);
+
+/* The command code the fault falls on at @v's place. */
+static uint32_t place_cc(const FIXTURE_VARIANT(matrix) *v)
+{
+	switch (v->place) {
+	case BEFORE:
+	case RELOAD:
+		return TPM2_CC_CONTEXT_LOAD;
+	case EVICT:
+		return TPM2_CC_CONTEXT_SAVE;
+	default:
+		return v->kind == TPM2_FAULT_LATE ? TPM2_CC_GET_CAPABILITY :
+						    TPM2_CC_SIGN;
+	}
+}
+
+/* Whose command runs into the fault: A, or B at evict and reload. */
+static int runner_of(enum place p)
+{
+	return p == EVICT || p == RELOAD ? CLIENT_B : RUNNER_A;
+}
+
+/*
+ * One client operation: Sign under the client's session (the response
+ * HMAC proves its nonces were kept), verify the signature, and read the
+ * key's name back: the handle must still name the same key. 0 or the
+ * first failure.
+ */
+static int client_op(struct client *c)
+{
+	struct tpm2_auth a = { &c->sess, TPM2_SA_CONTINUE_SESSION };
+	uint8_t digest[TPM2_DIGEST_SIZE];
+	struct tpm2_name name;
+	struct tpm2_sig sig;
+	int rc, ok = -1;
+
+	tpm2_random(digest, sizeof(digest));
+	rc = tpm2_sign(c->fd, &c->key, &a, digest, &sig, &ok);
+	if (rc)
+		return rc;
+	if (ok != 1)
+		return -EBADMSG;
+	rc = tpm2_verify(c->fd, c->key.handle, digest, &sig);
+	if (rc)
+		return rc;
+	rc = tpm2_read_public(c->fd, c->key.handle, &name);
+	if (rc)
+		return rc;
+	if (name.size != c->name.size ||
+	    memcmp(name.buf, c->name.buf, name.size))
+		return -EBADMSG;
+	return 0;
+}
+
+/* The runner's command, with no resend of a warning: its first answer. */
+static int runner_cmd(struct client *c, const FIXTURE_VARIANT(matrix) *v)
+{
+	unsigned int saved = tpm2_warn_retries;
+	uint32_t val;
+	int rc;
+
+	tpm2_warn_retries = 0;
+	if (place_cc(v) == TPM2_CC_GET_CAPABILITY)
+		rc = tpm2_get_property(c->fd, 0x10E, &val);
+	else
+		rc = client_op(c);
+	tpm2_warn_retries = saved;
+	return rc;
+}
+
+/*
+ * A clean answer: success, a TPM_RC (the TPM's own for the command, or an
+ * RM-layer code) or an errno that says the TPM failed; never a malformed
+ * response (-EBADMSG, -EPROTO) or EFAULT.
+ */
+static int clean_answer(int rc)
+{
+	if (rc >= 0)
+		return 1;
+	return rc == -EIO || rc == -ETIME || rc == -ENOMEM ||
+	       rc == -ECANCELED || rc == -EBUSY;
+}
+
+static int client_setup(struct client *c, const char *user)
+{
+	int rc;
+
+	c->fd = tpm2_open_as(user, TPM2_RM_DEV);
+	if (c->fd < 0)
+		return c->fd;
+	rc = tpm2_create_primary(c->fd, TPM2_KEY_SIGN, NULL, 0, &c->key);
+	if (!rc)
+		rc = tpm2_start_session(c->fd, TPM2_SE_HMAC, &c->sess);
+	if (!rc)
+		rc = tpm2_read_public(c->fd, c->key.handle, &c->name);
+	return rc;
+}
+
+/* Replace the runner's key and session after its context was destroyed. */
+static int client_renew(struct client *c)
+{
+	int rc;
+
+	tpm2_flush(c->fd, c->key.handle);
+	tpm2_flush(c->fd, c->sess.handle);
+	rc = tpm2_create_primary(c->fd, TPM2_KEY_SIGN, NULL, 0, &c->key);
+	if (!rc)
+		rc = tpm2_start_session(c->fd, TPM2_SE_HMAC, &c->sess);
+	if (!rc)
+		rc = tpm2_read_public(c->fd, c->key.handle, &c->name);
+	return rc;
+}
+
+/* Why a cell cannot run here, or NULL. */
+static const char *cell_unavailable(FIXTURE_DATA(matrix) *self,
+				    const FIXTURE_VARIANT(matrix) *v)
+{
+	struct tpm2_fault_status st;
+
+	if (v->fn) {
+		if (access(TPM2_FF_DIR "/inject", W_OK))
+			return "no fail_function: kernel without CONFIG_FAIL_FUNCTION";
+		if (tpm2_ff_write("inject", v->fn))
+			return "helper not injectable: not this RM";
+		tpm2_ff_write("inject", " ");
+		return NULL;
+	}
+	if (tpm2_fault_ctl(self->ctl, TPM2_FAULT_STATUS, 0, 0, 0, 0, &st))
+		return "no personality proxy (PERSONALITY=swtpm gives one)";
+	if (v->kind == TPM2_FAULT_LATE && v->place != OWN &&
+	    !tpm2_env_extended())
+		return "a late answer to the RM's own command waits out its 120 s timeout: TPMRM_EXTENDED=1";
+	return NULL;
+}
+
+static int ff_arm(const char *fn, const char *retval)
+{
+	char file[128];
+
+	snprintf(file, sizeof(file), "%s/retval", fn);
+	if (tpm2_ff_write("inject", fn) || tpm2_ff_write(file, retval) ||
+	    tpm2_ff_write("probability", "100") ||
+	    tpm2_ff_write("interval", "1") || tpm2_ff_write("verbose", "0") ||
+	    tpm2_ff_write("space", "0") || tpm2_ff_write("task-filter", "N") ||
+	    tpm2_ff_write("times", "1"))
+		return -EIO;
+	return 0;
+}
+
+/* Arm the cell's fault on the next command at its place. */
+static int cell_arm(FIXTURE_DATA(matrix) *self,
+		    const FIXTURE_VARIANT(matrix) *v)
+{
+	uint32_t arg = v->arg;
+	int rc;
+
+	if (v->fn) {
+		rc = ff_arm(v->fn, v->retval);
+		self->armed_ff = !rc;
+		return rc;
+	}
+	if (v->kind == TPM2_FAULT_LATE)
+		arg = v->place == OWN ? LATE_OWN_MS : LATE_RM_MS;
+	rc = tpm2_fault_ctl(self->ctl, TPM2_FAULT_ARM, place_cc(v), 1,
+			    v->kind, arg, NULL);
+	self->armed_proxy = !rc;
+	return rc;
+}
+
+/* Disarm; 1 if the fault was used, 0 if not; *handle what it hit. */
+static int cell_disarm(FIXTURE_DATA(matrix) *self,
+		       const FIXTURE_VARIANT(matrix) *v, uint32_t *handle)
+{
+	struct tpm2_fault_status st = { 0 };
+	uint64_t left = 1;
+
+	*handle = 0;
+	if (v->fn) {
+		tpm2_read_u64(TPM2_FF_DIR "/times", &left);
+		tpm2_ff_write("inject", " ");
+		self->armed_ff = 0;
+		return left == 0;
+	}
+	tpm2_fault_ctl(self->ctl, TPM2_FAULT_STATUS, 0, 0, 0, 0, &st);
+	tpm2_fault_ctl(self->ctl, TPM2_FAULT_DISARM, 0, 0, 0, 0, NULL);
+	self->armed_proxy = 0;
+	*handle = st.handle;
+	return st.fired;
+}
+
+/*
+ * Bring the RM to the cell's place: the raw device empties the TPM, then
+ * clients use their contexts so that the next command of the runner hits
+ * the place. A client used twice in a row and then left idle is the one
+ * the RM evicts next (its use distance is short).
+ */
+static int cell_prepare(struct client *c, enum place p)
+{
+	static const int evict_order[] = { 0, 0, 2, 3 };	/* A A C D */
+	static const int reload_order[] = { 1, 1, 2, 3, 0 };	/* B B C D A */
+	const int *order = NULL;
+	int i, n = 0, rc;
+
+	if (p == OWN)
+		return 0;
+	rc = tpm2_raw_command();
+	if (rc)
+		return rc;
+	if (p == EVICT) {
+		order = evict_order;
+		n = 4;
+	} else if (p == RELOAD) {
+		order = reload_order;
+		n = 5;
+	}
+	for (i = 0; i < n; i++) {
+		rc = client_op(&c[order[i]]);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* The client whose context the fault hit (a session's handle), or -1. */
+static int owner_of(struct client *c, uint32_t handle)
+{
+	int i;
+
+	for (i = 0; i < NR_CLIENTS; i++)
+		if (handle && c[i].sess.handle == handle)
+			return i;
+	return -1;
+}
+
+FIXTURE_SETUP(matrix)
+{
+	int i;
+
+	self->ctl = -1;
+	for (i = 0; i < NR_CLIENTS; i++)
+		self->c[i].fd = -1;
+	self->armed_proxy = 0;
+	self->armed_ff = 0;
+}
+
+FIXTURE_TEARDOWN(matrix)
+{
+	int i;
+
+	if (self->armed_ff)
+		tpm2_ff_write("inject", " ");
+	if (self->armed_proxy)
+		tpm2_fault_ctl(self->ctl, TPM2_FAULT_DISARM, 0, 0, 0, 0, NULL);
+	for (i = 0; i < NR_CLIENTS; i++)
+		if (self->c[i].fd >= 0)
+			close(self->c[i].fd);
+	if (self->ctl >= 0)
+		close(self->ctl);
+}
+
+/* Every client but @runner: its commands succeed, nothing changed. */
+static int others_check(struct __test_metadata *_metadata, struct client *c,
+			int runner)
+{
+	int i, rc, bad = 0;
+
+	for (i = 0; i < NR_CLIENTS; i++) {
+		if (i == runner)
+			continue;
+		rc = client_op(&c[i]);
+		if (!rc)
+			rc = client_op(&c[i]);
+		if (rc) {
+			TH_LOG("client %s (%s) saw %d (0x%x)", client_name[i],
+			       client_user[i], rc, rc);
+			bad++;
+		}
+	}
+	return bad;
+}
+
+/* The runner's file after the fault: its next command, then renewal. */
+static int runner_next(struct __test_metadata *_metadata, struct client *c,
+		       int may_lose, char *out, size_t size)
+{
+	int rc = client_op(c), rc2;
+
+	if (!rc) {
+		snprintf(out, size, "ok");
+		return 0;
+	}
+	if (!may_lose || rc < 0 || !tpm2_rc_is_handle_refusal(rc)) {
+		snprintf(out, size, "FAILS %d (0x%x)", rc, rc);
+		return -1;
+	}
+	rc2 = client_renew(c);
+	if (!rc2)
+		rc2 = client_op(c);
+	snprintf(out, size, "0x%x (context gone), renewed: %s", rc,
+		 rc2 ? "FAILS" : "ok");
+	return rc2 ? -1 : 0;
+}
+
+TEST_F_TIMEOUT(matrix, cell, 600)
+{
+	int runner = runner_of(variant->place), owner, others, next, leak;
+	const char *why;
+	struct tpm2_leak l;
+	uint32_t handle;
+	char next_s[96];
+	int i, rc, fired;
+
+	if (getuid())
+		SKIP(return, "needs root (switches to alice and bob)");
+	self->ctl = tpm2_open(TPM2_RM_DEV, 0);
+	ASSERT_LE(0, self->ctl);
+	why = cell_unavailable(self, variant);
+	if (why)
+		SKIP(return, "%s", why);
+	for (i = 0; i < NR_CLIENTS; i++) {
+		rc = client_setup(&self->c[i], client_user[i]);
+		if (rc == -ENOENT && i == 0)
+			SKIP(return, "no user %s", client_user[i]);
+		ASSERT_EQ(0, rc) {
+			TH_LOG("setup of %s: %d", client_name[i], rc);
+		}
+	}
+	for (i = 0; i < NR_CLIENTS; i++)
+		ASSERT_EQ(0, client_op(&self->c[i]));
+	ASSERT_EQ(0, cell_prepare(self->c, variant->place));
+
+	ASSERT_EQ(0, cell_arm(self, variant));
+	rc = runner_cmd(&self->c[runner], variant);
+	fired = cell_disarm(self, variant, &handle);
+	owner = owner_of(self->c, handle);
+	others = others_check(_metadata, self->c, runner);
+	next = runner_next(_metadata, &self->c[runner], variant->may_lose,
+			   next_s, sizeof(next_s));
+	for (i = 0; i < NR_CLIENTS; i++) {
+		close(self->c[i].fd);
+		self->c[i].fd = -1;
+	}
+	close(self->ctl);
+	self->ctl = -1;
+	leak = tpm2_leak_audit(&l);
+
+	TH_LOG("cell %s %s: runner %s answer %d (0x%x)%s; fault %s%s%s; others %s; runner next %s; leak audit %s (TPM %d/%d/%d objects/loaded/saved)",
+	       place_name[variant->place], variant->fn ?: "proxy",
+	       client_name[runner], rc, rc, clean_answer(rc) ? "" : " UNCLEAN",
+	       fired ? "hit" : "NOT REACHED",
+	       owner >= 0 ? " the session of " : "",
+	       owner >= 0 ? client_name[owner] : "",
+	       others ? "SAW THE FAULT" : "unaffected", next_s,
+	       leak ? "LEAK" : "clean", l.objects, l.loaded, l.saved);
+	EXPECT_TRUE(fired);
+	EXPECT_TRUE(clean_answer(rc));
+	EXPECT_EQ(0, others);
+	EXPECT_EQ(0, next);
+	EXPECT_EQ(0, leak);
+}
+
+TPMRM_TEST_MAIN()

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -1436,8 +1437,9 @@ int tpm2_ff_write(const char *file, const char *val)
 	return n;
 }
 
-/* The child of tpm2_open_as(): drop to @pw, open @path, send the fd. */
-static void open_as_child(int sock, const struct passwd *pw, const char *path)
+/* The child of tpm2_open_as(): drop to @uid, open @path, send the fd. */
+static void open_as_child(int sock, const char *name, uid_t uid, gid_t gid,
+			  const char *path)
 {
 	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
 	struct msghdr msg = { 0 };
@@ -1449,9 +1451,8 @@ static void open_as_child(int sock, const struct passwd *pw, const char *path)
 	iov.iov_len = sizeof(err);
 	msg.msg_iov = &iov;
 	msg.msg_iovlen = 1;
-	if (initgroups(pw->pw_name, pw->pw_gid) ||
-	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) ||
-	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid))
+	if ((name ? initgroups(name, gid) : setgroups(1, &gid)) ||
+	    setresgid(gid, gid, gid) || setresuid(uid, uid, uid))
 		err = errno ? errno : EPERM;
 	fd = err ? -1 : open(path, O_RDWR);
 	if (!err && fd < 0)
@@ -1491,14 +1492,23 @@ static int open_as_recv(int sock)
 	return fd >= 0 ? fd : -(err ? err : EIO);
 }
 
-int tpm2_open_as(const char *name, const char *path)
+int tpm2_open_as(const char *name, unsigned int uid, const char *path)
 {
 	struct passwd *pw = getpwnam(name);
 	int sv[2], fd, status;
+	struct stat st;
+	gid_t gid;
 	pid_t pid;
 
-	if (!pw)
-		return -ENOENT;
+	if (pw) {
+		uid = pw->pw_uid;
+		gid = pw->pw_gid;
+	} else {
+		if (stat(path, &st))
+			return -errno;
+		gid = st.st_gid;
+		name = NULL;
+	}
 	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sv))
 		return -errno;
 	pid = fork();
@@ -1508,7 +1518,7 @@ int tpm2_open_as(const char *name, const char *path)
 	}
 	if (!pid) {
 		close(sv[0]);
-		open_as_child(sv[1], pw, path);
+		open_as_child(sv[1], name, uid, gid, path);
 	}
 	fd = open_as_recv(sv[0]);
 	waitpid(pid, &status, 0);

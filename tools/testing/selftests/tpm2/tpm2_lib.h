@@ -186,8 +186,11 @@ int tpm2_recv(int fd, void *rsp, size_t size);
 int tpm2_xfer(int fd, const void *cmd, size_t len, void *rsp, size_t size);
 /* How often tpm2_xfer() resends a command answered with a warning (5). */
 extern unsigned int tpm2_warn_retries;
-/* Open @path as user @name (its uid, gid and groups): an fd or -errno. */
-int tpm2_open_as(const char *name, const char *path);
+/*
+ * Open @path as user @name (its uid, gid and groups) or, if there is no
+ * such user, as uid @uid with the group of @path: an fd or -errno.
+ */
+int tpm2_open_as(const char *name, unsigned int uid, const char *path);
 
 /* Generic command execution with optional sessions. */
 int tpm2_exec(int fd, uint32_t cc, const uint32_t *handles,

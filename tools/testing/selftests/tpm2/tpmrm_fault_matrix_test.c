@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "../kselftest_harness.h"
 #include "tpm2_lib.h"
@@ -53,6 +54,9 @@ static const char *const place_name[] = { "before", "own", "evict",
 static const char *const client_name[NR_CLIENTS] = { "A", "B", "C", "D" };
 static const char *const client_user[NR_CLIENTS] = { "alice", "bob",
 						     "alice", "bob" };
+/* Their uids where the guest has no such users. */
+static const unsigned int client_uid[NR_CLIENTS] = { 60101, 60102, 60101,
+						     60102 };
 
 struct client {
 	int fd;
@@ -63,6 +67,7 @@ struct client {
 
 FIXTURE(matrix) {
 	struct client c[NR_CLIENTS];
+	mode_t mode;		/* the device's mode, if the test widened it */
 	int ctl;		/* root's file for the proxy's control */
 	int armed_proxy;
 	int armed_ff;
@@ -199,11 +204,11 @@ static int clean_answer(int rc)
 	       rc == -ECANCELED || rc == -EBUSY;
 }
 
-static int client_setup(struct client *c, const char *user)
+static int client_setup(struct client *c, const char *user, unsigned int uid)
 {
 	int rc;
 
-	c->fd = tpm2_open_as(user, TPM2_RM_DEV);
+	c->fd = tpm2_open_as(user, uid, TPM2_RM_DEV);
 	if (c->fd < 0)
 		return c->fd;
 	rc = tpm2_create_primary(c->fd, TPM2_KEY_SIGN, NULL, 0, &c->key);
@@ -359,6 +364,7 @@ FIXTURE_SETUP(matrix)
 		self->c[i].fd = -1;
 	self->armed_proxy = 0;
 	self->armed_ff = 0;
+	self->mode = 0;
 }
 
 FIXTURE_TEARDOWN(matrix)
@@ -374,6 +380,21 @@ FIXTURE_TEARDOWN(matrix)
 			close(self->c[i].fd);
 	if (self->ctl >= 0)
 		close(self->ctl);
+	if (self->mode)
+		chmod(TPM2_RM_DEV, self->mode);
+}
+
+/* Let the device's group in (devtmpfs without udev makes it 0600). */
+static int group_access(FIXTURE_DATA(matrix) *self)
+{
+	struct stat st;
+
+	if (stat(TPM2_RM_DEV, &st))
+		return -errno;
+	if ((st.st_mode & 0060) == 0060)
+		return 0;
+	self->mode = st.st_mode & 07777;
+	return chmod(TPM2_RM_DEV, self->mode | 0060) ? -errno : 0;
 }
 
 /*
@@ -447,10 +468,9 @@ TEST_F_TIMEOUT(matrix, cell, 600)
 	why = cell_unavailable(self, variant);
 	if (why)
 		SKIP(return, "%s", why);
+	ASSERT_EQ(0, group_access(self));
 	for (i = 0; i < NR_CLIENTS; i++) {
-		rc = client_setup(&self->c[i], client_user[i]);
-		if (rc == -ENOENT && i == 0)
-			SKIP(return, "no user %s", client_user[i]);
+		rc = client_setup(&self->c[i], client_user[i], client_uid[i]);
 		ASSERT_EQ(0, rc) {
 			TH_LOG("setup of %s: %d", client_name[i], rc);
 		}

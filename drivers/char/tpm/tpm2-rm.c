@@ -646,9 +646,10 @@ static void tpm2_rm_unsure(struct tpm2_rm_ctx *ctx)
  *
  * The transport reports a response shorter than its header, or of another
  * length than the header says, as -EFAULT; for the client that is a TPM
- * that answered badly, -EIO. Fault injection (CONFIG_FAIL_FUNCTION) makes
- * this fail after the TPM executed the command, as a transport failure
- * after execution would.
+ * that answered badly, -EIO, and so is a response that is not well formed
+ * (tpm2_rm_rsp_valid()), such as one whose tag no TPM 2.0 sends. Fault
+ * injection (CONFIG_FAIL_FUNCTION) makes this fail after the TPM executed
+ * the command, as a transport failure after execution would.
  *
  * Return: @ret, or -EIO.
  */
@@ -656,8 +657,7 @@ noinline ssize_t tpm2_rm_rsp_check(const u8 *buf, ssize_t ret)
 {
 	if (ret == -EFAULT)
 		return -EIO;
-	if (ret >= 0 && (ret < TPM_HEADER_SIZE ||
-			 get_unaligned_be32(&buf[2]) != ret))
+	if (ret >= 0 && !tpm2_rm_rsp_valid(buf, ret))
 		return -EIO;
 	return ret;
 }

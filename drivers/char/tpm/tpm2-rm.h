@@ -42,6 +42,7 @@ struct tpm_buf;
 #define TPM2_RM_CC_FIRMWARE_READ	0x0179
 
 #define TPM2_RM_RC_BAD_TAG		0x001E
+#define TPM2_RM_ST_RSP_COMMAND		0x00C4
 #define TPM2_RM_RC_VALUE		0x0084
 #define TPM2_RM_RC_AUTHSIZE		0x0144
 #define TPM2_RM_RC_AUTH_CONTEXT		0x0145
@@ -371,6 +372,7 @@ u32 tpm2_rm_cmd_parse(const u8 *buf, size_t len, u32 attrs,
 		      struct tpm2_rm_cmd *cmd);
 size_t tpm2_rm_rsp_header(u8 *buf, u16 tag, u32 rc);
 u32 tpm2_rm_rsp_rc(const u8 *buf, size_t len);
+bool tpm2_rm_rsp_valid(const u8 *buf, size_t len);
 u32 tpm2_rm_handle_error(unsigned int index);
 u32 tpm2_rm_session_error(unsigned int index);
 bool tpm2_rm_is_session(u32 handle);

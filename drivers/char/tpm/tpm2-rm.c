@@ -704,6 +704,8 @@ static ssize_t tpm2_rm_run(struct tpm2_rm_ctx *ctx)
 		return ret;
 	if (ctx->answer)
 		return tpm2_rm_answer(ctx->chip, ctx->buf, ctx->answer_rc);
+	/* preparing it may have left the RM unsure of what the TPM holds */
+	tpm2_rm_check_sync(ctx->chip);
 	ret = tpm2_rm_rsp_check(ctx->buf, tpm2_rm_send(ctx));
 	if (ret > 0)
 		ret = tpm2_rm_commit(ctx, ret);
@@ -737,6 +739,7 @@ ssize_t tpm2_rm_transmit(struct tpm_chip *chip, struct tpm2_rm_space *space,
 		return -EINVAL;
 	tpm2_rm_read_props(chip);
 	tpm2_rm_flush_stale(chip);
+	tpm2_rm_check_sync(chip);
 	chip->rm->clock++;
 	cc = get_unaligned_be32(&buf[6]);
 	if (cc == TPM2_RM_CC_SET_LOCALITY ||
@@ -869,6 +872,7 @@ void tpm2_rm_evict_all(struct tpm_chip *chip)
 		return;
 	lockdep_assert_held(&chip->tpm_mutex);
 	tpm2_rm_flush_stale(chip);
+	tpm2_rm_check_sync(chip);
 	tpm2_rm_evict_unpinned(chip, true);
 }
 EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_evict_all);
@@ -899,6 +903,7 @@ void tpm2_rm_before_kernel_cmd(struct tpm_chip *chip, const u8 *buf,
 		return;
 	lockdep_assert_held(&chip->tpm_mutex);
 	tpm2_rm_flush_stale(chip);
+	tpm2_rm_check_sync(chip);
 	tpm2_rm_evict_unpinned(chip, true);
 }
 

@@ -139,10 +139,30 @@ noinline u8 *tpm2_rm_blob_dup(const u8 *data, size_t len)
 
 ALLOW_ERROR_INJECTION(tpm2_rm_blob_dup, NULL);
 
+static int tpm2_rm_context_load(struct tpm_chip *chip, const u8 *blob,
+				u16 blob_len, u32 *phandle, u32 *tpm_rc);
+
+/*
+ * The TPM saved a session whose blob the RM could not allocate: load it
+ * back from the response, so that it keeps its slot and its owner keeps
+ * it. Return: -ENOMEM if it is loaded again, 0 if it could not be (it has
+ * then left its slot).
+ */
+static int tpm2_rm_unsave(struct tpm_chip *chip, const u8 *ctx, size_t len)
+{
+	u32 phandle, tpm_rc = 0;
+
+	if (tpm2_rm_context_load(chip, ctx, len, &phandle, &tpm_rc) || tpm_rc)
+		return 0;
+	return -ENOMEM;
+}
+
 /*
  * ContextSave @handle into a new kmalloc'ed blob; *tpm_rc as the TPM says.
  * Once the TPM saved the context, 0 is returned even if the blob could not
  * be allocated: *blob is then NULL (a saved session has left its slot).
+ * A session is loaded back from the response first (tpm2_rm_unsave()):
+ * only if that fails too has it left.
  */
 static int tpm2_rm_context_save(struct tpm_chip *chip, u32 handle,
 				u8 **blob, u16 *blob_len, u32 *tpm_rc)
@@ -166,6 +186,9 @@ static int tpm2_rm_context_save(struct tpm_chip *chip, u32 handle,
 	*blob = tpm2_rm_blob_dup(&buf.data[TPM_HEADER_SIZE],
 				 len - TPM_HEADER_SIZE);
 	*blob_len = *blob ? len - TPM_HEADER_SIZE : 0;
+	if (!*blob && tpm2_rm_is_session(handle))
+		rc = tpm2_rm_unsave(chip, &buf.data[TPM_HEADER_SIZE],
+				    len - TPM_HEADER_SIZE);
 out_destroy:
 	tpm_buf_destroy(&buf);
 	return rc;

@@ -613,7 +613,11 @@ static ssize_t tpm2_rm_commit(struct tpm2_rm_ctx *ctx, size_t len)
  * have taken out of the TPM is flushed now and forgotten (its owner asked
  * for it to go); a session it might have context-saved or loaded is
  * flushed too, since the blob is lost; and what it might have created is
- * found with GetCapability and flushed (tpm2_rm_flush_strays()).
+ * found with GetCapability and flushed (tpm2_rm_flush_strays()). The
+ * sessions of its authorization area go too: if the TPM ran the command
+ * it rolled their nonces, which the client never got, so its next use of
+ * them could only fail authorization (and count against the dictionary
+ * attack protection); it gets the RM's handle error instead.
  */
 static void tpm2_rm_unsure(struct tpm2_rm_ctx *ctx)
 {
@@ -621,6 +625,9 @@ static void tpm2_rm_unsure(struct tpm2_rm_ctx *ctx)
 	unsigned int i;
 
 	tpm2_rm_consumed(ctx);
+	for (i = 0; i < ctx->cmd.nr_auths; i++)
+		tpm2_rm_forget(ctx, tpm2_rm_table_find(ctx->space,
+						       ctx->cmd.auths[i].handle));
 	if (ctx->cmd.cc == TPM2_CC_CONTEXT_SAVE ||
 	    ctx->cmd.cc == TPM2_CC_CONTEXT_LOAD)
 		if (ctx->hents[0] && ctx->hents[0]->kind == TPM2_RM_SESSION)
@@ -637,6 +644,8 @@ static void tpm2_rm_unsure(struct tpm2_rm_ctx *ctx)
 	}
 	if (ctx->cmd.rhandle)
 		tpm2_rm_flush_strays(ctx->chip);
+	/* a TPM that did not answer may have lost more: check before use */
+	ctx->chip->rm->sync = TPM2_RM_UNSURE;
 }
 
 /**

@@ -87,29 +87,75 @@ FIXTURE_VARIANT(matrix) {
 #define FF_CELL(pl, f, r, lose)						\
 	{ .place = pl, .fn = f, .retval = r, .may_lose = lose }
 
-/* A response code a TPM gives instead of executing, at each place. */
-#define RC_CELLS(pl, name)						\
-FIXTURE_VARIANT_ADD(matrix, name##_retry) PROXY_CELL(pl, TPM2_FAULT_RC,	\
-						    0x922, 0);		\
-FIXTURE_VARIANT_ADD(matrix, name##_yielded) PROXY_CELL(pl, TPM2_FAULT_RC, \
-						      0x908, 0);	\
-FIXTURE_VARIANT_ADD(matrix, name##_testing) PROXY_CELL(pl, TPM2_FAULT_RC, \
-						      0x90A, 0);	\
-FIXTURE_VARIANT_ADD(matrix, name##_gap_901) PROXY_CELL(pl, TPM2_FAULT_RC, \
-						      0x901, 0);	\
-FIXTURE_VARIANT_ADD(matrix, name##_failure_101)				\
-	PROXY_CELL(pl, TPM2_FAULT_RC, 0x101, 1);			\
-FIXTURE_VARIANT_ADD(matrix, name##_memory_902)				\
-	PROXY_CELL(pl, TPM2_FAULT_RC, 0x902, 0);			\
-FIXTURE_VARIANT_ADD(matrix, name##_lost) PROXY_CELL(pl, TPM2_FAULT_LOST, \
-						   0, 1);		\
-FIXTURE_VARIANT_ADD(matrix, name##_late) PROXY_CELL(pl, TPM2_FAULT_LATE, \
-						   0, 1)
-
-RC_CELLS(BEFORE, before);
-RC_CELLS(OWN, own);
-RC_CELLS(EVICT, evict);
-RC_CELLS(RELOAD, reload);
+/*
+ * Per place: a response code a TPM gives instead of executing (RETRY,
+ * YIELDED, TESTING, CONTEXT_GAP, FAILURE, OBJECT_MEMORY), an answer lost
+ * after execution, a late answer (arg: the delay, see cell_arm()).
+ */
+FIXTURE_VARIANT_ADD(matrix, before_retry)
+	PROXY_CELL(BEFORE, TPM2_FAULT_RC, 0x922, 0);
+FIXTURE_VARIANT_ADD(matrix, before_yielded)
+	PROXY_CELL(BEFORE, TPM2_FAULT_RC, 0x908, 0);
+FIXTURE_VARIANT_ADD(matrix, before_testing)
+	PROXY_CELL(BEFORE, TPM2_FAULT_RC, 0x90A, 0);
+FIXTURE_VARIANT_ADD(matrix, before_gap_901)
+	PROXY_CELL(BEFORE, TPM2_FAULT_RC, 0x901, 0);
+FIXTURE_VARIANT_ADD(matrix, before_failure_101)
+	PROXY_CELL(BEFORE, TPM2_FAULT_RC, 0x101, 1);
+FIXTURE_VARIANT_ADD(matrix, before_memory_902)
+	PROXY_CELL(BEFORE, TPM2_FAULT_RC, 0x902, 0);
+FIXTURE_VARIANT_ADD(matrix, before_lost)
+	PROXY_CELL(BEFORE, TPM2_FAULT_LOST, 0, 1);
+FIXTURE_VARIANT_ADD(matrix, before_late)
+	PROXY_CELL(BEFORE, TPM2_FAULT_LATE, 0, 1);
+FIXTURE_VARIANT_ADD(matrix, own_retry)
+	PROXY_CELL(OWN, TPM2_FAULT_RC, 0x922, 0);
+FIXTURE_VARIANT_ADD(matrix, own_yielded)
+	PROXY_CELL(OWN, TPM2_FAULT_RC, 0x908, 0);
+FIXTURE_VARIANT_ADD(matrix, own_testing)
+	PROXY_CELL(OWN, TPM2_FAULT_RC, 0x90A, 0);
+FIXTURE_VARIANT_ADD(matrix, own_gap_901)
+	PROXY_CELL(OWN, TPM2_FAULT_RC, 0x901, 0);
+FIXTURE_VARIANT_ADD(matrix, own_failure_101)
+	PROXY_CELL(OWN, TPM2_FAULT_RC, 0x101, 1);
+FIXTURE_VARIANT_ADD(matrix, own_memory_902)
+	PROXY_CELL(OWN, TPM2_FAULT_RC, 0x902, 0);
+FIXTURE_VARIANT_ADD(matrix, own_lost)
+	PROXY_CELL(OWN, TPM2_FAULT_LOST, 0, 1);
+FIXTURE_VARIANT_ADD(matrix, own_late)
+	PROXY_CELL(OWN, TPM2_FAULT_LATE, 0, 1);
+FIXTURE_VARIANT_ADD(matrix, evict_retry)
+	PROXY_CELL(EVICT, TPM2_FAULT_RC, 0x922, 0);
+FIXTURE_VARIANT_ADD(matrix, evict_yielded)
+	PROXY_CELL(EVICT, TPM2_FAULT_RC, 0x908, 0);
+FIXTURE_VARIANT_ADD(matrix, evict_testing)
+	PROXY_CELL(EVICT, TPM2_FAULT_RC, 0x90A, 0);
+FIXTURE_VARIANT_ADD(matrix, evict_gap_901)
+	PROXY_CELL(EVICT, TPM2_FAULT_RC, 0x901, 0);
+FIXTURE_VARIANT_ADD(matrix, evict_failure_101)
+	PROXY_CELL(EVICT, TPM2_FAULT_RC, 0x101, 1);
+FIXTURE_VARIANT_ADD(matrix, evict_memory_902)
+	PROXY_CELL(EVICT, TPM2_FAULT_RC, 0x902, 0);
+FIXTURE_VARIANT_ADD(matrix, evict_lost)
+	PROXY_CELL(EVICT, TPM2_FAULT_LOST, 0, 1);
+FIXTURE_VARIANT_ADD(matrix, evict_late)
+	PROXY_CELL(EVICT, TPM2_FAULT_LATE, 0, 1);
+FIXTURE_VARIANT_ADD(matrix, reload_retry)
+	PROXY_CELL(RELOAD, TPM2_FAULT_RC, 0x922, 0);
+FIXTURE_VARIANT_ADD(matrix, reload_yielded)
+	PROXY_CELL(RELOAD, TPM2_FAULT_RC, 0x908, 0);
+FIXTURE_VARIANT_ADD(matrix, reload_testing)
+	PROXY_CELL(RELOAD, TPM2_FAULT_RC, 0x90A, 0);
+FIXTURE_VARIANT_ADD(matrix, reload_gap_901)
+	PROXY_CELL(RELOAD, TPM2_FAULT_RC, 0x901, 0);
+FIXTURE_VARIANT_ADD(matrix, reload_failure_101)
+	PROXY_CELL(RELOAD, TPM2_FAULT_RC, 0x101, 1);
+FIXTURE_VARIANT_ADD(matrix, reload_memory_902)
+	PROXY_CELL(RELOAD, TPM2_FAULT_RC, 0x902, 0);
+FIXTURE_VARIANT_ADD(matrix, reload_lost)
+	PROXY_CELL(RELOAD, TPM2_FAULT_LOST, 0, 1);
+FIXTURE_VARIANT_ADD(matrix, reload_late)
+	PROXY_CELL(RELOAD, TPM2_FAULT_LATE, 0, 1);
 
 FIXTURE_VARIANT_ADD(matrix, before_ff_load_eio)
 	FF_CELL(BEFORE, "tpm2_rm_send_context_load", EIO_RETVAL, 0);
@@ -252,7 +298,7 @@ static const char *cell_unavailable(FIXTURE_DATA(matrix) *self,
 		return "no personality proxy (PERSONALITY=swtpm gives one)";
 	if (v->kind == TPM2_FAULT_LATE && v->place != OWN &&
 	    !tpm2_env_extended())
-		return "a late answer to the RM's own command waits out its 120 s timeout: TPMRM_EXTENDED=1";
+		return "late answer to an RM command: 120 s timeout, TPMRM_EXTENDED=1";
 	return NULL;
 }
 
@@ -520,12 +566,14 @@ TEST_F_TIMEOUT(matrix, cell, 600)
 	if (leak)
 		leak_flush();
 
-	TH_LOG("cell %s %s: runner %s answer %d (0x%x)%s; fault %s%s%s; others %s; runner next %s; leak audit %s (TPM %d/%d/%d objects/loaded/saved)",
+	TH_LOG("cell %s %s: runner %s answer %d (0x%x)%s; fault %s%s%s",
 	       place_name[variant->place], variant->fn ?: "proxy",
 	       client_name[runner], rc, rc, clean_answer(rc) ? "" : " UNCLEAN",
 	       fired ? "hit" : "NOT REACHED",
 	       owner >= 0 ? " the session of " : "",
-	       owner >= 0 ? client_name[owner] : "",
+	       owner >= 0 ? client_name[owner] : "");
+	TH_LOG("cell %s: others %s; runner next %s; leak audit %s (TPM %d/%d/%d)",
+	       place_name[variant->place],
 	       others ? "SAW THE FAULT" : "unaffected", next_s,
 	       leak ? "LEAK" : "clean", l.objects, l.loaded, l.saved);
 	EXPECT_TRUE(fired);

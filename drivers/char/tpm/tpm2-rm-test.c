@@ -1417,6 +1417,41 @@ static void tpm2_rm_test_reuse_unknown(struct kunit *test)
 }
 
 /*
+ * The ContextSave that evicts s1's session for s2's command runs, but its
+ * answer is lost: the TPM holds the session saved and nobody has the blob.
+ * Before s2's command is sent the RM asks the TPM, flushes the session and
+ * forgets it: s1 alone gets the RM's session error, once; s2 is not
+ * touched; nothing stays in the TPM.
+ */
+static void tpm2_rm_test_lost_save(struct kunit *test)
+{
+	struct fake_env *env = test->priv;
+	const u8 cont = TPM2_SA_CONTINUE_SESSION;
+	u32 sess[3], other;
+	unsigned int i;
+
+	for (i = 0; i < 3; i++)
+		sess[i] = start_session(test, &env->s1);
+	fake->lose_cc = TPM2_CC_CONTEXT_SAVE;
+	fake->lose_times = 1;
+	other = start_session(test, &env->s2);
+
+	KUNIT_EXPECT_EQ(test, env->chip->rm->sync, TPM2_RM_IN_SYNC);
+	expect_in_sync(test, env->chip->rm);
+	KUNIT_EXPECT_EQ(test, fake_count(true, FAKE_SAVED), 0u);
+	KUNIT_EXPECT_EQ(test, run(test, &env->s1, TPM2_CC_GET_RANDOM, NULL, 0,
+				  &sess[0], &cont, 1, NULL),
+			tpm2_rm_session_error(0));
+	for (i = 1; i < 3; i++)
+		KUNIT_EXPECT_EQ(test, run(test, &env->s1, TPM2_CC_GET_RANDOM,
+					  NULL, 0, &sess[i], &cont, 1, NULL),
+				0u);
+	KUNIT_EXPECT_EQ(test, run(test, &env->s2, TPM2_CC_GET_RANDOM, NULL, 0,
+				  &other, &cont, 1, NULL), 0u);
+	expect_in_sync(test, env->chip->rm);
+}
+
+/*
  * A client command whose response is lost after (or before) the TPM ran
  * it: what it would have flushed is flushed and forgotten, and nothing is
  * left in the TPM that the RM does not hold.
@@ -1604,6 +1639,7 @@ static struct kunit_case tpm2_rm_transport_cases[] = {
 	KUNIT_CASE(tpm2_rm_test_park),
 	KUNIT_CASE(tpm2_rm_test_failed_load),
 	KUNIT_CASE(tpm2_rm_test_failed_save),
+	KUNIT_CASE(tpm2_rm_test_lost_save),
 	KUNIT_CASE(tpm2_rm_test_failed_flush),
 	{}
 };

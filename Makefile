@@ -266,6 +266,9 @@ bench: initramfs
 		PERSONALITY='$(PERSONALITY)' PERSONALITY_SEED='$(PERSONALITY_SEED)' \
 		$(H)/bench/bench.sh $(R)/results
 
+# assemble keeps commits made in src-rm since its last assembly (for
+# refresh), and refuses to move away from them for any other target.
+refresh: export TPMRM_KEEP_COMMITS := 1
 refresh: assemble
 	@$(H)/scripts/refresh.sh $(R) $(BUILD) $(BASE)
 

@@ -24,7 +24,7 @@ CC = {
     'Sign': 0x15D, 'HMAC_Start': 0x15B, 'ContextLoad': 0x161,
     'ContextSave': 0x162, 'FlushContext': 0x165, 'LoadExternal': 0x167,
     'StartAuthSession': 0x176, 'GetCapability': 0x17A,
-    'HashSequenceStart': 0x186, 'CreateLoaded': 0x191,
+    'HashSequenceStart': 0x186, 'CreateLoaded': 0x191, 'GetRandom': 0x17B,
     'Startup': 0x144, 'Shutdown': 0x145, 'SelfTest': 0x143,
     'IncrementalSelfTest': 0x142, 'GetTestResult': 0x17C,
     'SequenceComplete': 0x13E, 'EventSequenceComplete': 0x185,
@@ -90,6 +90,29 @@ CTX_CCS = {CC['ContextLoad'], CC['ContextSave'], CC['FlushContext']}
 OBJECT_CCS = {CC['CreatePrimary'], CC['Load'], CC['LoadExternal'],
               CC['CreateLoaded'], CC['HashSequenceStart'],
               CC['HMAC_Start']}
+
+# In-band fault control: a vendor command (TPM_CC V bit) that the proxy
+# answers itself, never sent to swtpm.  Root sends it on the guest's raw
+# /dev/tpm0 to arm one deterministic fault: "the nth next command with code
+# cc gets this".  Parameters, all u32: op, cc, nth, kind, arg.
+CC_FAULT_CTL = 0x20000FA1
+# The same control also travels as a GetRandom whose bytesRequested is
+# FAULT_TUNNEL followed by the five u32: through /dev/tpmrm0, which passes
+# GetRandom without touching the TPM's slots (a raw /dev/tpm0 command makes
+# the RM evict everything first), and from any user.  Its answer is
+# GetRandom's: the five u32 of the status as randomBytes.
+FAULT_TUNNEL = 0xFA17
+FAULT_OP_ARM = 1          # arm (replaces an armed fault)
+FAULT_OP_STATUS = 2       # report only
+FAULT_OP_DISARM = 3
+FAULT_RC = 1              # answer arg as the response code, do not execute
+FAULT_LOST = 2            # execute, then answer garbage (the answer is lost)
+FAULT_LATE = 3            # execute, then answer after arg milliseconds
+FAULT_KINDS = (FAULT_RC, FAULT_LOST, FAULT_LATE)
+# The garbage a lost answer becomes: a frame of the right length whose tag
+# is no response tag and whose code says success.
+FAULT_GARBAGE_TAG = 0x0000
+RC_VALUE = 0x084
 
 # ../shared/tpm-latency-model.md: ms per command, SPI and I2C columns.
 LATENCY = {
@@ -227,17 +250,22 @@ class Filter:
         self.saved = {}          # session handle -> context sequence
         self.next_seq = None     # the next session save's sequence
         self.last_warned = None  # the command last answered with a warning
+        self.fault = None        # the armed fault (fault_ctl), or None
+        self.fault_seen = 0      # commands with the fault's code since armed
+        self.fault_fired = None  # (cc, handle) of the command it hit
         self.stats = {'commands': 0, 'injected': {}, 'retried': {},
                       'gap_errors': 0, 'gap_max_seen': 0, 'saves': 0,
                       'object_memory': 0, 'session_memory': 0,
                       'session_handles': 0, 'command_size': 0,
-                      'props_rewritten': 0, 'latency_ms': 0}
+                      'props_rewritten': 0, 'latency_ms': 0,
+                      'faults': {}}
 
     def reset(self):
         """The TPM was power-cycled (CMD_INIT): no session survives."""
         self.saved.clear()
         self.next_seq = None
         self.selftests = 0
+        self.fault = None
 
     def count(self, what, key):
         """Count @what (injected, retried) for command code @key."""
@@ -250,7 +278,19 @@ class Filter:
         if not h or h[1] != len(cmd):
             return self.backend(cmd)
         cc = h[2]
+        if cc == CC_FAULT_CTL:
+            return self.fault_ctl(cmd)
+        if cc == CC['GetRandom'] and len(cmd) == 32 and \
+                struct.unpack('>H', cmd[10:12])[0] == FAULT_TUNNEL:
+            rsp = self.fault_ctl(cmd[:10] + cmd[12:])
+            if header(rsp)[2]:
+                return rsp
+            return struct.pack('>HIIH', ST_NO_SESSIONS, 32, 0, 20) + \
+                rsp[10:]
         self.stats['commands'] += 1
+        fault = self.fault_due(cc)
+        if fault:
+            return self.fault_fire(cmd, cc, fault)
         if self.last_warned is not None:
             if cmd == self.last_warned[0]:
                 self.count('retried', '%#x:%#x' % (cc, self.last_warned[1]))
@@ -268,6 +308,64 @@ class Filter:
             self.trace('%#x %s -> %#x' % (cc, cmd[10:14].hex(),
                                           header(rsp)[2] if header(rsp)
                                           else -1))
+        return rsp
+
+    def fault_ctl(self, cmd):
+        """Answer the in-band control command (CC_FAULT_CTL) itself.
+
+        The response carries, as u32: armed (0/1), fired (0/1), commands
+        with the fault's code seen since it was armed, the code and the
+        first handle of the command it hit (for ContextLoad the saved
+        context's handle).
+        """
+        if len(cmd) != 30:
+            return rc_response(RC_VALUE)
+        op, cc, nth, kind, arg = struct.unpack('>5I', cmd[10:30])
+        if op == FAULT_OP_ARM:
+            if nth < 1 or kind not in FAULT_KINDS or \
+                    (kind == FAULT_RC and not arg):
+                return rc_response(RC_VALUE)
+            self.fault = (cc, nth, kind, arg)
+            self.fault_seen = 0
+            self.fault_fired = None
+        elif op == FAULT_OP_DISARM:
+            self.fault = None
+        elif op != FAULT_OP_STATUS:
+            return rc_response(RC_VALUE)
+        fired = self.fault_fired or (0, 0)
+        body = struct.pack('>5I', self.fault is not None,
+                           self.fault_fired is not None, self.fault_seen,
+                           fired[0], fired[1])
+        return struct.pack('>HII', ST_NO_SESSIONS, 10 + len(body), 0) + body
+
+    def fault_due(self, cc):
+        """The armed fault if it falls on this command (it is used up)."""
+        if not self.fault or self.fault[0] != cc:
+            return None
+        self.fault_seen += 1
+        if self.fault_seen < self.fault[1]:
+            return None
+        fault, self.fault = self.fault, None
+        return fault
+
+    def fault_fire(self, cmd, cc, fault):
+        """Give @cmd the armed @fault."""
+        _, _, kind, arg = fault
+        if cc == CC['ContextLoad'] and len(cmd) >= 22:
+            handle = struct.unpack('>I', cmd[18:22])[0]
+        else:
+            handle = struct.unpack('>I', cmd[10:14])[0] \
+                if len(cmd) >= 14 else 0
+        self.fault_fired = (cc, handle)
+        self.count('faults', '%#x:%d:%#x' % (cc, kind, arg))
+        if self.trace:
+            self.trace('%#x %08x -> fault %d %#x' % (cc, handle, kind, arg))
+        if kind == FAULT_RC:
+            return rc_response(arg)
+        rsp = self.forward(cmd, cc)
+        if kind == FAULT_LOST:
+            return struct.pack('>HII', FAULT_GARBAGE_TAG, 10, 0)
+        self.sleep(arg / 1000.0)
         return rsp
 
     def early_rc(self, cmd, cc):

@@ -328,6 +328,106 @@ class FilterTest(unittest.TestCase):
         self.assertEqual(f.latency_ms(P.CC['Sign'], b''), 0)
 
 
+def fault_ctl(op, cc=0, nth=1, kind=P.FAULT_RC, arg=0):
+    return P.command(P.CC_FAULT_CTL, struct.pack('>5I', op, cc, nth, kind,
+                                                 arg))
+
+
+def fault_status(rsp):
+    """(armed, fired, seen, fired cc, fired handle) of a control answer."""
+    return struct.unpack('>5I', rsp[10:30])
+
+
+class FaultControlTest(unittest.TestCase):
+    """The in-band control: one chosen fault on the nth next command."""
+
+    def test_rc_on_nth(self):
+        f, tpm = make('swtpm')
+        sign = P.CC['Sign']
+        rsp = f.transmit(fault_ctl(P.FAULT_OP_ARM, sign, 2, P.FAULT_RC,
+                                   P.RC_RETRY))
+        self.assertEqual(T.rc(rsp), 0)
+        self.assertEqual(fault_status(rsp), (1, 0, 0, 0, 0))
+        self.assertEqual(len(tpm.log), 0)       # never sent to the TPM
+        f.transmit(getrandom())                 # another code: not counted
+        self.assertEqual(T.rc(f.transmit(T.sign(0x80000001))), 0)
+        self.assertEqual(T.rc(f.transmit(T.sign(0x80000002))), P.RC_RETRY)
+        self.assertEqual(len(tpm.log), 2)       # the faulted one not run
+        self.assertEqual(T.rc(f.transmit(T.sign(0x80000003))), 0)
+        st = fault_status(f.transmit(fault_ctl(P.FAULT_OP_STATUS)))
+        self.assertEqual(st, (0, 1, 2, sign, 0x80000002))
+        self.assertEqual(f.stats['faults'], {'0x15d:1:0x922': 1})
+
+    def test_context_load_names_saved_handle(self):
+        f, tpm = make('swtpm')
+        ctx = tpm(T.context_save(0x02000005))[10:]
+        f.transmit(fault_ctl(P.FAULT_OP_ARM, P.CC['ContextLoad'], 1,
+                             P.FAULT_RC, 0x101))
+        self.assertEqual(T.rc(f.transmit(T.context_load(ctx))), 0x101)
+        st = fault_status(f.transmit(fault_ctl(P.FAULT_OP_STATUS)))
+        self.assertEqual(st[3:], (P.CC['ContextLoad'], 0x02000005))
+        self.assertIn(0x02000005, tpm.saved)    # the load never ran
+
+    def test_lost_answer_executed(self):
+        f, tpm = make('swtpm')
+        f.transmit(fault_ctl(P.FAULT_OP_ARM, P.CC['FlushContext'], 1,
+                             P.FAULT_LOST))
+        rsp = f.transmit(T.flush(0x80000001))
+        self.assertEqual(len(tpm.log), 1)       # the TPM ran it
+        self.assertEqual(len(rsp), 10)
+        self.assertEqual(P.header(rsp), (P.FAULT_GARBAGE_TAG, 10, 0))
+
+    def test_late_answer(self):
+        slept = []
+        tpm = FakeTpm()
+        f = P.Filter(P.parse('swtpm'), tpm, sleep=slept.append)
+        f.transmit(fault_ctl(P.FAULT_OP_ARM, P.CC['ContextSave'], 1,
+                             P.FAULT_LATE, 2500))
+        rsp = f.transmit(T.context_save(0x02000001))
+        self.assertEqual(slept, [2.5])
+        self.assertEqual(T.rc(rsp), 0)          # the real answer, late
+        self.assertIn(0x02000001, tpm.saved)
+
+    def test_disarm_and_bad_input(self):
+        f, tpm = make('swtpm')
+        f.transmit(fault_ctl(P.FAULT_OP_ARM, P.CC['Sign'], 1, P.FAULT_RC,
+                             0x902))
+        st = fault_status(f.transmit(fault_ctl(P.FAULT_OP_DISARM)))
+        self.assertEqual(st[:2], (0, 0))
+        self.assertEqual(T.rc(f.transmit(T.sign(0x80000001))), 0)
+        for bad in (fault_ctl(9), fault_ctl(P.FAULT_OP_ARM, 0x15D, 0),
+                    fault_ctl(P.FAULT_OP_ARM, 0x15D, 1, 7),
+                    fault_ctl(P.FAULT_OP_ARM, 0x15D, 1, P.FAULT_RC, 0),
+                    P.command(P.CC_FAULT_CTL, b'')):
+            self.assertEqual(T.rc(f.transmit(bad)), P.RC_VALUE, bad.hex())
+        self.assertEqual(len(tpm.log), 1)
+
+    def test_tunnel_in_get_random(self):
+        f, tpm = make('swtpm')
+        ctl = fault_ctl(P.FAULT_OP_ARM, P.CC['ContextSave'], 1, P.FAULT_RC,
+                        0x101)
+        tun = P.command(0x17B, struct.pack('>H', P.FAULT_TUNNEL) + ctl[10:])
+        rsp = f.transmit(tun)
+        self.assertEqual(P.header(rsp), (P.ST_NO_SESSIONS, 32, 0))
+        self.assertEqual(struct.unpack('>H', rsp[10:12])[0], 20)
+        self.assertEqual(fault_status(rsp[2:]), (1, 0, 0, 0, 0))
+        self.assertEqual(T.rc(f.transmit(T.context_save(0x02000001))), 0x101)
+        self.assertEqual(len(tpm.log), 0)
+        # an ordinary GetRandom of that size still goes to the TPM
+        f.transmit(getrandom(P.FAULT_TUNNEL))
+        self.assertEqual(len(tpm.log), 1)
+        bad = P.command(0x17B, struct.pack('>H', P.FAULT_TUNNEL) +
+                        fault_ctl(7)[10:])
+        self.assertEqual(T.rc(f.transmit(bad)), P.RC_VALUE)
+
+    def test_reset_disarms(self):
+        f, _ = make('swtpm')
+        f.transmit(fault_ctl(P.FAULT_OP_ARM, P.CC['Sign'], 1, P.FAULT_RC,
+                             0x902))
+        f.reset()
+        self.assertEqual(T.rc(f.transmit(T.sign(0x80000001))), 0)
+
+
 @unittest.skipUnless(shutil.which('swtpm'), 'no swtpm')
 class SwtpmTest(unittest.TestCase):
     """The proxy between a QEMU-like client and a real swtpm."""
@@ -391,6 +491,31 @@ class SwtpmTest(unittest.TestCase):
             self.assertEqual(T.rc(t.tx(T.context_load(octx[10:]))), 0)
             self.assertEqual(T.rc(t.tx(T.context_save(old))), 0)
             self.assertEqual(T.rc(t.tx(T.context_save(x))), 0)
+        finally:
+            t.close()
+
+    def test_fault_control_through_proxy(self):
+        t = T.Swtpm('swtpm', proxy=PROXY)
+        try:
+            t.tx(T.startup())
+            key = T.u32(t.tx(T.create_primary(T.ecc_template())), 10)
+            rsp = t.tx(fault_ctl(P.FAULT_OP_ARM, P.CC['Sign'], 1,
+                                 P.FAULT_RC, P.RC_YIELDED))
+            self.assertEqual(T.rc(rsp), 0)
+            self.assertEqual(T.rc(t.tx(T.sign(key))), P.RC_YIELDED)
+            rc = P.RC_RETRY     # swtpm's first Sign after boot retries
+            for _ in range(3):
+                rc = T.rc(t.tx(T.sign(key)))
+                if rc != P.RC_RETRY:
+                    break
+            self.assertEqual(rc, 0)
+        finally:
+            t.close()
+        # plain swtpm refuses the code: how a guest test sees no proxy
+        t = T.Swtpm(None)
+        try:
+            t.tx(T.startup())
+            self.assertNotEqual(T.rc(t.tx(fault_ctl(P.FAULT_OP_STATUS))), 0)
         finally:
             t.close()
 

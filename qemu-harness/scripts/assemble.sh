@@ -12,6 +12,8 @@ BASE=${3:-6.12}
 git_base=$BUILD/linux-$BASE
 src=$BUILD/src-rm-$BASE
 index=$BUILD/series-$BASE.index
+# The commit the last assembly checked out in src-rm.
+assembled=$BUILD/src-rm-$BASE.assembled
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp" "$index"' EXIT
 
@@ -45,10 +47,11 @@ apply_series() {
 }
 
 checkout_series() {
-	local head=$1
+	local head=$1 cur
 	if [ ! -d "$src" ]; then
 		git -C "$git_base" worktree prune
 		git -C "$git_base" worktree add -q --detach "$src" "$head"
+		echo "$head" > "$assembled"
 		return
 	fi
 	if [ -n "$(git -C "$src" status --porcelain --untracked-files=no)" ]; then
@@ -56,8 +59,24 @@ checkout_series() {
 		echo "assemble: commit them there and run 'make refresh', or discard them." >&2
 		exit 1
 	fi
-	[ "$(git -C "$src" rev-parse HEAD)" = "$head" ] ||
-		git -C "$src" checkout -q --detach "$head"
+	cur=$(git -C "$src" rev-parse HEAD)
+	if [ "$cur" = "$head" ]; then
+		echo "$head" > "$assembled"
+		return
+	fi
+	# Commits made in src-rm since the last assembly are edits to upstream
+	# files that patches/ does not hold yet: never move away from them.
+	if [ -f "$assembled" ] && [ "$cur" != "$(cat "$assembled")" ]; then
+		if [ -n "${TPMRM_KEEP_COMMITS:-}" ]; then
+			echo "assemble: keeping the commits in $src for refresh"
+			return
+		fi
+		echo "assemble: $src has commits that patches/ does not hold (HEAD $(git -C "$src" log -1 --format=%h "$cur"))." >&2
+		echo "assemble: run 'make refresh' to write them to patches/, or check out the assembled commit to drop them." >&2
+		exit 1
+	fi
+	git -C "$src" checkout -q --detach "$head"
+	echo "$head" > "$assembled"
 }
 
 overlay_files() {

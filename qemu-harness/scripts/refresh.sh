@@ -18,4 +18,6 @@ fi
 git -C "$src" format-patch -q --zero-commit --no-signature -o "$out" base..HEAD
 rm -f "$REPO"/patches/"$BASE"/*.patch
 cp "$out"/*.patch "$REPO/patches/$BASE/" 2>/dev/null || true
+# patches/ now holds src-rm's commits: the next assembly may move past them.
+git -C "$src" rev-parse HEAD > "$BUILD/src-rm-$BASE.assembled"
 ls "$REPO/patches/$BASE"

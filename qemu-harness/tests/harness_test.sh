@@ -12,6 +12,8 @@
 #     space (the demo), and one reached through a symlink (CMD=, run in the
 #     caller's folder).  Their builds reuse the compiler cache and the base
 #     cache, and are removed with make distclean afterwards.
+#  4. A commit made in build/src-rm-6.12 (the README's way to change an upstream
+#     file) survives make assemble and lands in patches/ with make refresh.
 #
 # usage: harness_test.sh REPO BUILD
 set -u
@@ -104,6 +106,23 @@ rc=0
 (cd "$link" && make -s run CMD="test \"\$(pwd)\" = '$link' && test -r README.md && build/selftests/tpmrm_space_test" \
 	</dev/null) > "$log" 2>&1 || rc=$?
 result "$rc" "make run CMD=... in a checkout reached through a symlink, in the caller's folder" "$log"
+
+# 4. The README's way to change an upstream file: commit in build/src-rm-6.12,
+# make refresh.  No other target may move it away from that commit.
+log=$work/refresh.log
+rc=0
+{
+	git -C "$dir/build/src-rm-6.12" config user.name tpmrm &&
+	git -C "$dir/build/src-rm-6.12" config user.email tpmrm@example.org &&
+	echo '# harness test edit' >> "$dir/build/src-rm-6.12/tools/testing/selftests/tpm2/tpm2.py" &&
+	git -C "$dir/build/src-rm-6.12" commit -qam 'harness test edit' &&
+	! (cd "$dir" && make -s assemble) &&
+	(cd "$dir" && make -s refresh) &&
+	grep -q 'harness test edit' "$dir"/patches/6.12/*.patch &&
+	(cd "$dir" && make -s assemble) &&
+	grep -q 'harness test edit' "$dir/build/src-rm-6.12/tools/testing/selftests/tpm2/tpm2.py"
+} </dev/null >> "$log" 2>&1 || rc=1
+result "$rc" "a commit in build/src-rm-6.12 survives make assemble and lands in patches/ with make refresh" "$log"
 (cd "$dir" && make -s distclean) > /dev/null 2>&1
 
 echo "1..$n"

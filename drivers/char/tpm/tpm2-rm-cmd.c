@@ -243,6 +243,32 @@ u32 tpm2_rm_rsp_rc(const u8 *buf, size_t len)
 }
 
 /**
+ * tpm2_rm_rsp_valid() - is a response one a TPM 2.0 sends
+ * @buf:	response
+ * @len:	bytes received
+ *
+ * A TPM's response holds a header whose size field is @len and whose tag
+ * is TPM_ST_NO_SESSIONS or TPM_ST_SESSIONS, or TPM_ST_RSP_COMMAND on the
+ * bare TPM_RC_BAD_TAG answer to a TPM 1.2 tag. Anything else is not what
+ * the TPM sent: the answer was lost on the way.
+ *
+ * Return: true if @buf is a well-formed response.
+ */
+bool tpm2_rm_rsp_valid(const u8 *buf, size_t len)
+{
+	u16 tag;
+
+	if (len < TPM_HEADER_SIZE || get_unaligned_be32(&buf[2]) != len)
+		return false;
+	tag = get_unaligned_be16(buf);
+	if (tag == TPM2_ST_NO_SESSIONS || tag == TPM2_ST_SESSIONS)
+		return true;
+	return tag == TPM2_RM_ST_RSP_COMMAND && len == TPM_HEADER_SIZE &&
+	       get_unaligned_be32(&buf[6]) == TPM2_RM_RC_BAD_TAG;
+}
+EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_rsp_valid);
+
+/**
  * tpm2_rm_cap_handles_parse() - read the TPM's answer to
  *				 GetCapability(TPM_CAP_HANDLES)
  * @buf:	response

@@ -30,7 +30,8 @@
  * TPM_RC_YIELDED too says the command did not complete and may be sent
  * again, so it is resent here, from a copy since the response overwrites
  * @buf. An RM that took it for a failure would drop the context it was
- * saving or believe a slot free that the TPM still holds.
+ * saving or believe a slot free that the TPM still holds. A command that
+ * got no usable answer may have run: the RM is then unsure of its tables.
  */
 static int tpm2_rm_send(struct tpm_chip *chip, struct tpm_buf *buf,
 			size_t *len, u32 *tpm_rc)
@@ -47,8 +48,12 @@ static int tpm2_rm_send(struct tpm_chip *chip, struct tpm_buf *buf,
 		return -ENOMEM;
 	for (;;) {
 		ret = tpm_transmit_unmanaged(chip, buf->data, PAGE_SIZE);
-		if (ret < 0)
+		if (ret >= 0 && !tpm2_rm_rsp_valid(buf->data, ret))
+			ret = -EIO;
+		if (ret < 0) {
+			chip->rm->sync = TPM2_RM_UNSURE;
 			break;
+		}
 		*len = ret;
 		*tpm_rc = tpm2_rm_rsp_rc(buf->data, ret);
 		if (*tpm_rc != TPM2_RM_RC_YIELDED ||
@@ -134,10 +139,30 @@ noinline u8 *tpm2_rm_blob_dup(const u8 *data, size_t len)
 
 ALLOW_ERROR_INJECTION(tpm2_rm_blob_dup, NULL);
 
+static int tpm2_rm_context_load(struct tpm_chip *chip, const u8 *blob,
+				u16 blob_len, u32 *phandle, u32 *tpm_rc);
+
+/*
+ * The TPM saved a session whose blob the RM could not allocate: load it
+ * back from the response, so that it keeps its slot and its owner keeps
+ * it. Return: -ENOMEM if it is loaded again, 0 if it could not be (it has
+ * then left its slot).
+ */
+static int tpm2_rm_unsave(struct tpm_chip *chip, const u8 *ctx, size_t len)
+{
+	u32 phandle, tpm_rc = 0;
+
+	if (tpm2_rm_context_load(chip, ctx, len, &phandle, &tpm_rc) || tpm_rc)
+		return 0;
+	return -ENOMEM;
+}
+
 /*
  * ContextSave @handle into a new kmalloc'ed blob; *tpm_rc as the TPM says.
  * Once the TPM saved the context, 0 is returned even if the blob could not
  * be allocated: *blob is then NULL (a saved session has left its slot).
+ * A session is loaded back from the response first (tpm2_rm_unsave()):
+ * only if that fails too has it left.
  */
 static int tpm2_rm_context_save(struct tpm_chip *chip, u32 handle,
 				u8 **blob, u16 *blob_len, u32 *tpm_rc)
@@ -161,6 +186,9 @@ static int tpm2_rm_context_save(struct tpm_chip *chip, u32 handle,
 	*blob = tpm2_rm_blob_dup(&buf.data[TPM_HEADER_SIZE],
 				 len - TPM_HEADER_SIZE);
 	*blob_len = *blob ? len - TPM_HEADER_SIZE : 0;
+	if (!*blob && tpm2_rm_is_session(handle))
+		rc = tpm2_rm_unsave(chip, &buf.data[TPM_HEADER_SIZE],
+				    len - TPM_HEADER_SIZE);
 out_destroy:
 	tpm_buf_destroy(&buf);
 	return rc;
@@ -927,8 +955,24 @@ static bool tpm2_rm_view_has(const struct tpm2_rm_view *v,
 	if (ent->kind != TPM2_RM_SESSION)
 		return ent->resident &&
 		       tpm2_rm_listed(v->objects, v->nr_objects, ent->phandle);
+	if (ent->resident)
+		return tpm2_rm_listed(v->loaded, v->nr_loaded, ent->vhandle);
 	return tpm2_rm_listed(v->loaded, v->nr_loaded, ent->vhandle) ||
 	       tpm2_rm_listed(v->saved, v->nr_saved, ent->vhandle);
+}
+
+/*
+ * A session the RM believes loaded that the TPM holds saved: its
+ * ContextSave ran but the answer, the blob, never arrived. Nobody can load
+ * it again, so it is flushed before it is forgotten.
+ */
+static void tpm2_rm_flush_unsaved(struct tpm_chip *chip,
+				  const struct tpm2_rm_view *v,
+				  const struct tpm2_rm_entity *ent)
+{
+	if (ent->kind == TPM2_RM_SESSION &&
+	    tpm2_rm_listed(v->saved, v->nr_saved, ent->vhandle))
+		tpm2_rm_flush(chip, ent->vhandle);
 }
 
 static bool tpm2_rm_same_handle(u32 a, u32 b)
@@ -964,7 +1008,9 @@ static void tpm2_rm_flush_residents(struct tpm_chip *chip, u32 fresh)
  * of the other, so the RM asks the TPM which objects and sessions it holds,
  * and only what the TPM no longer holds changes (tpm2_rm_gone(), or
  * tpm2_rm_saved_lose() for a saved session): that entity fails once for its
- * owner, and every other space keeps what it has. Pinned entities were used
+ * owner, and every other space keeps what it has. A session believed
+ * loaded must be listed loaded; one the TPM lists saved instead lost its
+ * blob on the way and is flushed. Pinned entities were used
  * by the command that just ran, so they are loaded. If the TPM cannot tell,
  * every other resident is flushed before it is forgotten, so that nothing
  * is left in a slot that nobody will flush.
@@ -987,9 +1033,12 @@ void tpm2_rm_resync(struct tpm_chip *chip, u32 fresh)
 		tpm2_rm_flush_residents(chip, fresh);
 		return;
 	}
-	list_for_each_entry_safe(ent, tmp, &rm->lru, lru_node)
-		if (!ent->pinned && !tpm2_rm_view_has(v, ent))
-			tpm2_rm_gone(rm, ent);
+	list_for_each_entry_safe(ent, tmp, &rm->lru, lru_node) {
+		if (ent->pinned || tpm2_rm_view_has(v, ent))
+			continue;
+		tpm2_rm_flush_unsaved(chip, v, ent);
+		tpm2_rm_gone(rm, ent);
+	}
 	list_for_each_entry_safe(ent, tmp, &rm->saved, saved_node)
 		if (!ent->pinned && !tpm2_rm_view_has(v, ent))
 			tpm2_rm_saved_lose(rm, ent);
@@ -997,13 +1046,21 @@ void tpm2_rm_resync(struct tpm_chip *chip, u32 fresh)
 }
 EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_resync);
 
-/* Is @handle, which the TPM holds, an RM resident or the kernel's own? */
+/*
+ * Is @handle, which the TPM holds, one of the RM's residents, the kernel's
+ * own, or one that tpm2_rm_flush_stale() will flush? A stale handle flushed
+ * here as well could be given to a new entity before that second flush.
+ */
 static bool tpm2_rm_holds(const struct tpm2_rm_chip *rm, u32 handle)
 {
 	struct tpm2_rm_entity *ent;
+	unsigned int i;
 
 	if (tpm2_rm_kernel_holds(&rm->kernel, handle))
 		return true;
+	for (i = 0; i < rm->nr_stale; i++)
+		if (rm->stale[i] == handle)
+			return true;
 	list_for_each_entry(ent, &rm->lru, lru_node)
 		if (tpm2_rm_same_handle(ent->phandle, handle))
 			return true;
@@ -1075,3 +1132,26 @@ void tpm2_rm_check_handle_reuse(struct tpm_chip *chip, u32 handle)
 	}
 }
 EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_check_handle_reuse);
+
+/**
+ * tpm2_rm_check_sync() - check the RM's tables against the TPM if unsure
+ * @chip:	the chip, ops held
+ *
+ * After a command of the RM's own got no usable answer (&enum
+ * tpm2_rm_sync), the TPM may hold what the RM believes gone (a ContextLoad
+ * that ran) or have moved what it believes loaded (a ContextSave that ran:
+ * the session left its slot and its blob was lost). Before anything relies
+ * on the tables again, the RM asks the TPM (tpm2_rm_resync()) and flushes
+ * what nobody holds (tpm2_rm_flush_strays()). Only the entities the TPM
+ * really lost change.
+ */
+void tpm2_rm_check_sync(struct tpm_chip *chip)
+{
+	lockdep_assert_held(&chip->tpm_mutex);
+	if (chip->rm->sync != TPM2_RM_UNSURE)
+		return;
+	chip->rm->sync = TPM2_RM_IN_SYNC;
+	tpm2_rm_resync(chip, 0);
+	tpm2_rm_flush_strays(chip);
+}
+EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_check_sync);

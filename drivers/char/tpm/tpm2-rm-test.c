@@ -304,8 +304,50 @@ static void tpm2_rm_test_cap_parse(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, handles[i], 0x80000000 + i);
 }
 
+struct rsp_valid_case {
+	const char *name;
+	u16 tag;
+	u32 size;		/* the header's size field */
+	u32 rc;
+	size_t len;		/* bytes received */
+	bool valid;
+};
+
+static const struct rsp_valid_case rsp_valid_cases[] = {
+	{ "bare header", TPM2_ST_NO_SESSIONS, 10, 0, 10, true },
+	{ "with sessions", TPM2_ST_SESSIONS, 20, 0, 20, true },
+	{ "error", TPM2_ST_NO_SESSIONS, 10, TPM2_RC_FAILURE, 10, true },
+	{ "bad tag answer", TPM2_RM_ST_RSP_COMMAND, 10, TPM2_RM_RC_BAD_TAG, 10,
+	  true },
+	{ "1.2 tag, success", TPM2_RM_ST_RSP_COMMAND, 10, 0, 10, false },
+	{ "tag 0 (garbage)", 0, 10, 0, 10, false },
+	{ "command tag", 0x00C1, 10, 0, 10, false },
+	{ "shorter than a header", TPM2_ST_NO_SESSIONS, 6, 0, 6, false },
+	{ "size field too large", TPM2_ST_NO_SESSIONS, 30, 0, 20, false },
+	{ "size field too small", TPM2_ST_NO_SESSIONS, 10, 0, 20, false },
+};
+
+static void rsp_valid_case_desc(const struct rsp_valid_case *c, char *desc)
+{
+	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(rsp_valid, rsp_valid_cases, rsp_valid_case_desc);
+
+static void tpm2_rm_test_rsp_valid(struct kunit *test)
+{
+	const struct rsp_valid_case *c = test->param_value;
+	u8 buf[32] = {};
+
+	put_unaligned_be16(c->tag, &buf[0]);
+	put_unaligned_be32(c->size, &buf[2]);
+	put_unaligned_be32(c->rc, &buf[6]);
+	KUNIT_EXPECT_EQ(test, tpm2_rm_rsp_valid(buf, c->len), c->valid);
+}
+
 static struct kunit_case tpm2_rm_cmd_cases[] = {
 	KUNIT_CASE_PARAM(tpm2_rm_test_cap_parse, cap_parse_gen_params),
+	KUNIT_CASE_PARAM(tpm2_rm_test_rsp_valid, rsp_valid_gen_params),
 	KUNIT_CASE_PARAM(tpm2_rm_test_parse, parse_gen_params),
 	KUNIT_CASE_PARAM(tpm2_rm_test_parse_flush, flush_gen_params),
 	KUNIT_CASE(tpm2_rm_test_find_cc),
@@ -1375,6 +1417,41 @@ static void tpm2_rm_test_reuse_unknown(struct kunit *test)
 }
 
 /*
+ * The ContextSave that evicts s1's session for s2's command runs, but its
+ * answer is lost: the TPM holds the session saved and nobody has the blob.
+ * Before s2's command is sent the RM asks the TPM, flushes the session and
+ * forgets it: s1 alone gets the RM's session error, once; s2 is not
+ * touched; nothing stays in the TPM.
+ */
+static void tpm2_rm_test_lost_save(struct kunit *test)
+{
+	struct fake_env *env = test->priv;
+	const u8 cont = TPM2_SA_CONTINUE_SESSION;
+	u32 sess[3], other;
+	unsigned int i;
+
+	for (i = 0; i < 3; i++)
+		sess[i] = start_session(test, &env->s1);
+	fake->lose_cc = TPM2_CC_CONTEXT_SAVE;
+	fake->lose_times = 1;
+	other = start_session(test, &env->s2);
+
+	KUNIT_EXPECT_EQ(test, env->chip->rm->sync, TPM2_RM_IN_SYNC);
+	expect_in_sync(test, env->chip->rm);
+	KUNIT_EXPECT_EQ(test, fake_count(true, FAKE_SAVED), 0u);
+	KUNIT_EXPECT_EQ(test, run(test, &env->s1, TPM2_CC_GET_RANDOM, NULL, 0,
+				  &sess[0], &cont, 1, NULL),
+			tpm2_rm_session_error(0));
+	for (i = 1; i < 3; i++)
+		KUNIT_EXPECT_EQ(test, run(test, &env->s1, TPM2_CC_GET_RANDOM,
+					  NULL, 0, &sess[i], &cont, 1, NULL),
+				0u);
+	KUNIT_EXPECT_EQ(test, run(test, &env->s2, TPM2_CC_GET_RANDOM, NULL, 0,
+				  &other, &cont, 1, NULL), 0u);
+	expect_in_sync(test, env->chip->rm);
+}
+
+/*
  * A client command whose response is lost after (or before) the TPM ran
  * it: what it would have flushed is flushed and forgotten, and nothing is
  * left in the TPM that the RM does not hold.
@@ -1596,6 +1673,7 @@ static struct kunit_case tpm2_rm_transport_cases[] = {
 	KUNIT_CASE(tpm2_rm_test_park),
 	KUNIT_CASE(tpm2_rm_test_failed_load),
 	KUNIT_CASE(tpm2_rm_test_failed_save),
+	KUNIT_CASE(tpm2_rm_test_lost_save),
 	KUNIT_CASE(tpm2_rm_test_failed_flush),
 	{}
 };

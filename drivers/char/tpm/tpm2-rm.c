@@ -614,7 +614,11 @@ static ssize_t tpm2_rm_commit(struct tpm2_rm_ctx *ctx, size_t len)
  * have taken out of the TPM is flushed now and forgotten (its owner asked
  * for it to go); a session it might have context-saved or loaded is
  * flushed too, since the blob is lost; and what it might have created is
- * found with GetCapability and flushed (tpm2_rm_flush_strays()).
+ * found with GetCapability and flushed (tpm2_rm_flush_strays()). The
+ * sessions of its authorization area go too: if the TPM ran the command
+ * it rolled their nonces, which the client never got, so its next use of
+ * them could only fail authorization (and count against the dictionary
+ * attack protection); it gets the RM's handle error instead.
  */
 static void tpm2_rm_unsure(struct tpm2_rm_ctx *ctx)
 {
@@ -622,6 +626,9 @@ static void tpm2_rm_unsure(struct tpm2_rm_ctx *ctx)
 	unsigned int i;
 
 	tpm2_rm_consumed(ctx);
+	for (i = 0; i < ctx->cmd.nr_auths; i++)
+		tpm2_rm_forget(ctx, tpm2_rm_table_find(ctx->space,
+						       ctx->cmd.auths[i].handle));
 	if (ctx->cmd.cc == TPM2_CC_CONTEXT_SAVE ||
 	    ctx->cmd.cc == TPM2_CC_CONTEXT_LOAD)
 		if (ctx->hents[0] && ctx->hents[0]->kind == TPM2_RM_SESSION)
@@ -638,6 +645,8 @@ static void tpm2_rm_unsure(struct tpm2_rm_ctx *ctx)
 	}
 	if (ctx->cmd.rhandle)
 		tpm2_rm_flush_strays(ctx->chip);
+	/* a TPM that did not answer may have lost more: check before use */
+	ctx->chip->rm->sync = TPM2_RM_UNSURE;
 }
 
 /**
@@ -647,9 +656,10 @@ static void tpm2_rm_unsure(struct tpm2_rm_ctx *ctx)
  *
  * The transport reports a response shorter than its header, or of another
  * length than the header says, as -EFAULT; for the client that is a TPM
- * that answered badly, -EIO. Fault injection (CONFIG_FAIL_FUNCTION) makes
- * this fail after the TPM executed the command, as a transport failure
- * after execution would.
+ * that answered badly, -EIO, and so is a response that is not well formed
+ * (tpm2_rm_rsp_valid()), such as one whose tag no TPM 2.0 sends. Fault
+ * injection (CONFIG_FAIL_FUNCTION) makes this fail after the TPM executed
+ * the command, as a transport failure after execution would.
  *
  * Return: @ret, or -EIO.
  */
@@ -657,8 +667,7 @@ noinline ssize_t tpm2_rm_rsp_check(const u8 *buf, ssize_t ret)
 {
 	if (ret == -EFAULT)
 		return -EIO;
-	if (ret >= 0 && (ret < TPM_HEADER_SIZE ||
-			 get_unaligned_be32(&buf[2]) != ret))
+	if (ret >= 0 && !tpm2_rm_rsp_valid(buf, ret))
 		return -EIO;
 	return ret;
 }
@@ -705,6 +714,8 @@ static ssize_t tpm2_rm_run(struct tpm2_rm_ctx *ctx)
 		return ret;
 	if (ctx->answer)
 		return tpm2_rm_answer(ctx->chip, ctx->buf, ctx->answer_rc);
+	/* preparing it may have left the RM unsure of what the TPM holds */
+	tpm2_rm_check_sync(ctx->chip);
 	ret = tpm2_rm_rsp_check(ctx->buf, tpm2_rm_send(ctx));
 	if (ret > 0)
 		ret = tpm2_rm_commit(ctx, ret);
@@ -738,6 +749,7 @@ ssize_t tpm2_rm_transmit(struct tpm_chip *chip, struct tpm2_rm_space *space,
 		return -EINVAL;
 	tpm2_rm_read_props(chip);
 	tpm2_rm_flush_stale(chip);
+	tpm2_rm_check_sync(chip);
 	chip->rm->clock++;
 	cc = get_unaligned_be32(&buf[6]);
 	if (cc == TPM2_RM_CC_SET_LOCALITY ||
@@ -870,6 +882,7 @@ void tpm2_rm_evict_all(struct tpm_chip *chip)
 		return;
 	lockdep_assert_held(&chip->tpm_mutex);
 	tpm2_rm_flush_stale(chip);
+	tpm2_rm_check_sync(chip);
 	tpm2_rm_evict_unpinned(chip, true);
 }
 EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_evict_all);
@@ -909,6 +922,7 @@ void tpm2_rm_before_kernel_cmd(struct tpm_chip *chip, const u8 *buf,
 	    get_unaligned_be16(&buf[0]) == TPM2_ST_NO_SESSIONS)
 		return;
 	lockdep_assert_held(&chip->tpm_mutex);
+	tpm2_rm_check_sync(chip);
 	size = min_t(size_t, get_unaligned_be32(&buf[2]), len);
 	tpm2_rm_find_cc_attrs(chip->cc_attrs_tbl, chip->nr_commands,
 			      get_unaligned_be32(&buf[6]), &attrs);

@@ -42,6 +42,7 @@ struct tpm_buf;
 #define TPM2_RM_CC_FIRMWARE_READ	0x0179
 
 #define TPM2_RM_RC_BAD_TAG		0x001E
+#define TPM2_RM_ST_RSP_COMMAND		0x00C4
 #define TPM2_RM_RC_VALUE		0x0084
 #define TPM2_RM_RC_AUTHSIZE		0x0144
 #define TPM2_RM_RC_AUTH_CONTEXT		0x0145
@@ -98,6 +99,20 @@ enum tpm2_rm_kind {
 };
 
 struct tpm2_rm_space;
+
+/**
+ * enum tpm2_rm_sync - whether the RM's tables are what the TPM holds
+ * @TPM2_RM_IN_SYNC:	they are
+ * @TPM2_RM_UNSURE:	a command of the RM's own reached the TPM and no usable
+ *			answer came back (a timeout, a transport error, a
+ *			malformed answer): the TPM may have run it, so the
+ *			tables are checked against the TPM before their next
+ *			use (tpm2_rm_check_sync())
+ */
+enum tpm2_rm_sync {
+	TPM2_RM_IN_SYNC,
+	TPM2_RM_UNSURE,
+};
 
 /**
  * struct tpm2_rm_usage - objects and sessions held by one holder
@@ -353,6 +368,7 @@ struct tpm2_rm_kernel {
  * @stale:		handles the RM dropped but could not flush yet
  * @nr_stale:		entries in @stale
  * @stats:		counters
+ * @sync:		&enum tpm2_rm_sync
  * @total:		objects and sessions held by all spaces, orphans included
  * @quota:		limits, see &struct tpm2_rm_quota
  * @deny:		bitmap of &enum tpm2_rm_class denied to /dev/tpmrm users
@@ -388,6 +404,7 @@ struct tpm2_rm_chip {
 	u32 stale[TPM2_RM_MAX_STALE];
 	unsigned int nr_stale;
 	struct tpm2_rm_stats stats;
+	enum tpm2_rm_sync sync;
 	struct tpm2_rm_usage total;
 	struct tpm2_rm_quota quota;
 	unsigned long deny;
@@ -438,6 +455,7 @@ u32 tpm2_rm_cmd_parse(const u8 *buf, size_t len, u32 attrs,
 		      struct tpm2_rm_cmd *cmd);
 size_t tpm2_rm_rsp_header(u8 *buf, u16 tag, u32 rc);
 u32 tpm2_rm_rsp_rc(const u8 *buf, size_t len);
+bool tpm2_rm_rsp_valid(const u8 *buf, size_t len);
 u32 tpm2_rm_handle_error(unsigned int index);
 u32 tpm2_rm_session_error(unsigned int index);
 bool tpm2_rm_is_session(u32 handle);
@@ -489,6 +507,7 @@ void tpm2_rm_drop_state(struct tpm_chip *chip, bool clear);
 void tpm2_rm_check_handle_reuse(struct tpm_chip *chip, u32 handle);
 void tpm2_rm_resync(struct tpm_chip *chip, u32 fresh);
 void tpm2_rm_flush_strays(struct tpm_chip *chip);
+void tpm2_rm_check_sync(struct tpm_chip *chip);
 int tpm2_rm_send_get_handles(struct tpm_chip *chip, struct tpm_buf *buf,
 			     size_t *len, u32 *tpm_rc);
 

@@ -8,14 +8,21 @@
  * TCP socket to a software TPM when TPM2_LIB_TCP=host:port is set (used by
  * the host-side library check program only).
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <netdb.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "tpm2_lib.h"
@@ -369,6 +376,8 @@ int tpm2_recv(int fd, void *rsp, size_t size)
  * A TPM may answer TPM_RC_RETRY, TPM_RC_YIELDED or TPM_RC_TESTING instead of
  * running a command; a TSS sends it again, and so does this (a few times).
  */
+unsigned int tpm2_warn_retries = 5;
+
 int tpm2_xfer(int fd, const void *cmd, size_t len, void *rsp, size_t size)
 {
 	unsigned int tries = 0;
@@ -380,7 +389,7 @@ int tpm2_xfer(int fd, const void *cmd, size_t len, void *rsp, size_t size)
 		if (ret)
 			return ret;
 		ret = tpm2_recv(fd, rsp, size);
-		if (ret < 10 || tries++ >= 5)
+		if (ret < 10 || tries++ >= tpm2_warn_retries)
 			return ret;
 		rc = tpm2_get32((const uint8_t *)rsp + 6);
 		if (rc != 0x922 && rc != 0x908 && rc != 0x90A)
@@ -1426,4 +1435,200 @@ int tpm2_ff_write(const char *file, const char *val)
 	n = n < 0 ? -errno : 0;
 	close(fd);
 	return n;
+}
+
+/* The child of tpm2_open_as(): drop to @uid, open @path, send the fd. */
+static void open_as_child(int sock, const char *name, uid_t uid, gid_t gid,
+			  const char *path)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct msghdr msg = { 0 };
+	struct cmsghdr *cmsg;
+	struct iovec iov;
+	int fd, err = 0;
+
+	iov.iov_base = &err;
+	iov.iov_len = sizeof(err);
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	if ((name ? initgroups(name, gid) : setgroups(1, &gid)) ||
+	    setresgid(gid, gid, gid) || setresuid(uid, uid, uid))
+		err = errno ? errno : EPERM;
+	fd = err ? -1 : open(path, O_RDWR);
+	if (!err && fd < 0)
+		err = errno;
+	if (fd >= 0) {
+		msg.msg_control = cbuf;
+		msg.msg_controllen = sizeof(cbuf);
+		cmsg = CMSG_FIRSTHDR(&msg);
+		cmsg->cmsg_level = SOL_SOCKET;
+		cmsg->cmsg_type = SCM_RIGHTS;
+		cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+	}
+	_exit(sendmsg(sock, &msg, 0) < 0);
+}
+
+/* One fd (or the child's errno) from @sock: fd or -errno. */
+static int open_as_recv(int sock)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct msghdr msg = { 0 };
+	struct cmsghdr *cmsg;
+	struct iovec iov;
+	int err = EIO, fd = -1;
+
+	iov.iov_base = &err;
+	iov.iov_len = sizeof(err);
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cbuf;
+	msg.msg_controllen = sizeof(cbuf);
+	if (recvmsg(sock, &msg, 0) < 0)
+		return -errno;
+	cmsg = CMSG_FIRSTHDR(&msg);
+	if (cmsg && cmsg->cmsg_type == SCM_RIGHTS)
+		memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
+	return fd >= 0 ? fd : -(err ? err : EIO);
+}
+
+int tpm2_open_as(const char *name, unsigned int uid, const char *path)
+{
+	struct passwd *pw = getpwnam(name);
+	int sv[2], fd, status;
+	struct stat st;
+	gid_t gid;
+	pid_t pid;
+
+	if (pw) {
+		uid = pw->pw_uid;
+		gid = pw->pw_gid;
+	} else {
+		if (stat(path, &st))
+			return -errno;
+		gid = st.st_gid;
+		name = NULL;
+	}
+	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sv))
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		fd = -errno;
+		goto out_close;
+	}
+	if (!pid) {
+		close(sv[0]);
+		open_as_child(sv[1], name, uid, gid, path);
+	}
+	fd = open_as_recv(sv[0]);
+	waitpid(pid, &status, 0);
+out_close:
+	close(sv[0]);
+	close(sv[1]);
+	return fd;
+}
+
+static int leak_list(int fd, uint32_t type, const char *what)
+{
+	uint32_t h[256];
+	int n, i;
+
+	n = tpm2_handles_by_type(fd, type, h, 256);
+	for (i = 0; i < n; i++)
+		fprintf(stderr, "# %s 0x%08x\n", what, h[i]);
+	return n;
+}
+
+/*
+ * A raw /dev/tpm0 command makes the RM save or flush what it keeps loaded,
+ * so the raw device then sees what nobody can use: any transient object or
+ * loaded session is a leak. A saved session is a leak unless the RM holds
+ * it (held_sessions: a session a client saved and left behind). The RM's
+ * own counts must agree: no object held, nothing resident.
+ */
+/*
+ * The RM's counts of the kernel's contexts. 6.12's kernel flushes its null
+ * key and ends its session within each operation, but hwrng or IMA may run
+ * meanwhile: read until both are 0, at most 20 times, 50 ms apart.
+ */
+static int leak_kernel_counts(struct tpm2_leak *l)
+{
+	int i;
+
+	for (i = 0; i < 20; i++) {
+		if (tpm2_rm_counter("kernel_objects", &l->kernel_objects) ||
+		    tpm2_rm_counter("kernel_sessions", &l->kernel_sessions))
+			return 0;
+		if (!l->kernel_objects && !l->kernel_sessions)
+			break;
+		usleep(50000);
+	}
+	return 1;
+}
+
+int tpm2_leak_audit(struct tpm2_leak *l)
+{
+	int raw;
+
+	memset(l, 0, sizeof(*l));
+	raw = tpm2_open(TPM2_RAW_DEV, 0);
+	if (raw < 0)
+		return raw;
+	l->objects = leak_list(raw, TPM2_HT_TRANSIENT, "transient object");
+	l->loaded = leak_list(raw, TPM2_HT_LOADED_SESSION, "loaded session");
+	l->saved = leak_list(raw, TPM2_HT_SAVED_SESSION, "saved session");
+	close(raw);
+	if (l->objects < 0 || l->loaded < 0 || l->saved < 0)
+		return -EIO;
+	l->counters = !tpm2_rm_counter("held_objects", &l->held_objects) &&
+		      !tpm2_rm_counter("held_sessions", &l->held_sessions) &&
+		      !tpm2_rm_counter("resident_objects",
+				       &l->resident_objects) &&
+		      !tpm2_rm_counter("resident_sessions",
+				       &l->resident_sessions);
+	if (l->objects || l->loaded || (int)l->held_sessions < l->saved)
+		return 1;
+	l->kernel_counters = leak_kernel_counts(l);
+	if (l->counters && (l->held_objects || l->resident_objects ||
+			    l->resident_sessions))
+		return 1;
+	if (l->kernel_counters && (l->kernel_objects || l->kernel_sessions))
+		return 1;
+	return 0;
+}
+
+int tpm2_fault_ctl(int fd, uint32_t op, uint32_t cc, uint32_t nth,
+		   uint32_t kind, uint32_t arg, struct tpm2_fault_status *st)
+{
+	uint8_t rsp[64];
+	struct tpm2_buf b;
+	int ret;
+
+	tpm2_buf_init(&b);
+	tpm2_put16(&b, TPM2_ST_NO_SESSIONS);
+	tpm2_put32(&b, 32);
+	tpm2_put32(&b, TPM2_CC_GET_RANDOM);
+	tpm2_put16(&b, TPM2_FAULT_TUNNEL);
+	tpm2_put32(&b, op);
+	tpm2_put32(&b, cc);
+	tpm2_put32(&b, nth);
+	tpm2_put32(&b, kind);
+	tpm2_put32(&b, arg);
+	ret = tpm2_send(fd, b.data, b.len);
+	if (!ret)
+		ret = tpm2_recv(fd, rsp, sizeof(rsp));
+	if (ret < 0)
+		return ret;
+	if (tpm2_get32(rsp + 6))
+		return tpm2_get32(rsp + 6);
+	if (ret != 32 || tpm2_get16(rsp + 10) != 20)
+		return -EPROTO;
+	if (st) {
+		st->armed = tpm2_get32(rsp + 12);
+		st->fired = tpm2_get32(rsp + 16);
+		st->seen = tpm2_get32(rsp + 20);
+		st->cc = tpm2_get32(rsp + 24);
+		st->handle = tpm2_get32(rsp + 28);
+	}
+	return 0;
 }

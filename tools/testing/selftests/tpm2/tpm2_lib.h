@@ -184,6 +184,13 @@ int tpm2_open_env(const char *fallback);
 int tpm2_send(int fd, const void *cmd, size_t len);
 int tpm2_recv(int fd, void *rsp, size_t size);
 int tpm2_xfer(int fd, const void *cmd, size_t len, void *rsp, size_t size);
+/* How often tpm2_xfer() resends a command answered with a warning (5). */
+extern unsigned int tpm2_warn_retries;
+/*
+ * Open @path as user @name (its uid, gid and groups) or, if there is no
+ * such user, as uid @uid with the group of @path: an fd or -errno.
+ */
+int tpm2_open_as(const char *name, unsigned int uid, const char *path);
 
 /* Generic command execution with optional sessions. */
 int tpm2_exec(int fd, uint32_t cc, const uint32_t *handles,
@@ -271,6 +278,49 @@ int tpm2_ff_write(const char *file, const char *val);
 /* RM counters in sysfs: 0 on success, -ENOENT when not provided. */
 int tpm2_rm_counter(const char *name, uint64_t *val);
 int tpm2_rm_has_counters(void);
+
+/*
+ * Leak audit (tpmrm_leak_test, tpmrm_fault_matrix_test): with every
+ * /dev/tpmrm0 file closed, what the raw device lists and the RM's counters.
+ */
+struct tpm2_leak {
+	int objects;		/* transient objects the TPM holds */
+	int loaded;		/* loaded sessions */
+	int saved;		/* saved sessions */
+	int counters;		/* the RM's counters are in sysfs */
+	uint64_t held_objects, held_sessions;
+	uint64_t resident_objects, resident_sessions;
+	int kernel_counters;	/* kernel_objects, kernel_sessions exist */
+	uint64_t kernel_objects, kernel_sessions;
+};
+
+/*
+ * 0 if nothing leaked, 1 if something did, or a negative errno. The RM's
+ * counts of the kernel's own contexts (CONFIG_TCG_TPM2_HMAC) must drop to
+ * 0 too once no kernel operation runs: a count never dropped is a slot lost.
+ */
+int tpm2_leak_audit(struct tpm2_leak *l);
+
+/*
+ * The personality proxy's fault control (qemu-harness/personality): arm
+ * one fault on the @nth next command with code @cc. Sent in a GetRandom
+ * on @fd (a /dev/tpmrm0 file: arming evicts nothing). 0 and @st filled,
+ * a TPM_RC (no proxy: swtpm refuses the size), or a negative errno.
+ */
+#define TPM2_FAULT_TUNNEL		0xFA17
+#define TPM2_FAULT_ARM			1
+#define TPM2_FAULT_STATUS		2
+#define TPM2_FAULT_DISARM		3
+#define TPM2_FAULT_RC			1	/* answer @arg, not executed */
+#define TPM2_FAULT_LOST			2	/* executed, garbage answer */
+#define TPM2_FAULT_LATE			3	/* executed, answer after @arg ms */
+
+struct tpm2_fault_status {
+	uint32_t armed, fired, seen, cc, handle;
+};
+
+int tpm2_fault_ctl(int fd, uint32_t op, uint32_t cc, uint32_t nth,
+		   uint32_t kind, uint32_t arg, struct tpm2_fault_status *st);
 
 #define TPM2_RM_DEV			"/dev/tpmrm0"
 #define TPM2_RAW_DEV			"/dev/tpm0"

@@ -18,33 +18,6 @@
 #include "tpm2-rm.h"
 
 /**
- * tpm2_rm_find_cc_attrs() - look up a command code in the TPMA_CC table
- * @tbl:	TPMA_CC values as read with TPM_CAP_COMMANDS
- * @nr:		number of entries in @tbl
- * @cc:		command code to find
- * @attrs:	receives the matching TPMA_CC
- *
- * Return: true if the TPM implements @cc.
- */
-bool tpm2_rm_find_cc_attrs(const u32 *tbl, unsigned int nr, u32 cc,
-			   u32 *attrs)
-{
-	unsigned int i;
-
-	for (i = 0; i < nr; i++) {
-		u32 code = (tbl[i] & GENMASK(15, 0)) |
-			   (tbl[i] & TPM2_RM_CC_VENDOR);
-
-		if (code == cc) {
-			*attrs = tbl[i];
-			return true;
-		}
-	}
-	return false;
-}
-EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_find_cc_attrs);
-
-/**
  * tpm2_rm_handle_error() - RM-layer TPM_RC_HANDLE for a handle-area entry
  * @index:	zero-based position in the handle area
  *
@@ -78,10 +51,10 @@ EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_session_error);
  */
 bool tpm2_rm_is_session(u32 handle)
 {
-	u32 type = TPM2_RM_HANDLE_TYPE(handle);
+	u32 type = tpm2_handle_mso(handle);
 
-	return type == TPM2_RM_HT_HMAC_SESSION ||
-	       type == TPM2_RM_HT_POLICY_SESSION;
+	return type == TPM2_MSO_SESSION ||
+	       type == TPM2_MSO_POLICY;
 }
 
 /**
@@ -92,7 +65,7 @@ bool tpm2_rm_is_session(u32 handle)
  */
 bool tpm2_rm_is_transient(u32 handle)
 {
-	return TPM2_RM_HANDLE_TYPE(handle) == TPM2_RM_HT_TRANSIENT;
+	return tpm2_handle_mso(handle) == TPM2_MSO_VOLATILE;
 }
 
 /*
@@ -140,19 +113,19 @@ static u32 tpm2_rm_parse_auth_area(const u8 *buf, size_t len, u32 off,
 	u32 auth_size, end;
 
 	if (off + 4 > len)
-		return TSS2_RESMGR_TPM_RC_LAYER | TPM2_RM_RC_AUTHSIZE;
+		return TSS2_RESMGR_TPM_RC_LAYER | TPM2_RC_AUTHSIZE;
 	auth_size = get_unaligned_be32(&buf[off]);
 	off += 4;
 	if (auth_size < 9 || auth_size > len - off)
-		return TSS2_RESMGR_TPM_RC_LAYER | TPM2_RM_RC_AUTHSIZE;
+		return TSS2_RESMGR_TPM_RC_LAYER | TPM2_RC_AUTHSIZE;
 	end = off + auth_size;
 
 	while (off < end) {
 		if (cmd->nr_auths == TPM2_RM_MAX_AUTHS)
-			return TSS2_RESMGR_TPM_RC_LAYER | TPM2_RM_RC_AUTHSIZE;
+			return TSS2_RESMGR_TPM_RC_LAYER | TPM2_RC_AUTHSIZE;
 		if (!tpm2_rm_parse_auth(buf, end, &off,
 					&cmd->auths[cmd->nr_auths]))
-			return TSS2_RESMGR_TPM_RC_LAYER | TPM2_RM_RC_AUTHSIZE;
+			return TSS2_RESMGR_TPM_RC_LAYER | TPM2_RC_AUTHSIZE;
 		cmd->nr_auths++;
 	}
 	cmd->param_off = end;
@@ -176,19 +149,19 @@ u32 tpm2_rm_cmd_parse(const u8 *buf, size_t len, u32 attrs,
 
 	memset(cmd, 0, sizeof(*cmd));
 	if (len < TPM_HEADER_SIZE)
-		return TSS2_RESMGR_TPM_RC_LAYER | TPM2_RM_RC_COMMAND_SIZE;
+		return TSS2_RESMGR_TPM_RC_LAYER | TPM2_RC_COMMAND_SIZE;
 	cmd->tag = get_unaligned_be16(&buf[0]);
 	cmd->size = get_unaligned_be32(&buf[2]);
 	cmd->cc = get_unaligned_be32(&buf[6]);
 	if (cmd->size != len)
-		return TSS2_RESMGR_TPM_RC_LAYER | TPM2_RM_RC_COMMAND_SIZE;
+		return TSS2_RESMGR_TPM_RC_LAYER | TPM2_RC_COMMAND_SIZE;
 
 	cmd->nr_handles = (attrs >> TPM2_CC_ATTR_CHANDLES) & GENMASK(2, 0);
 	cmd->rhandle = attrs & BIT(TPM2_CC_ATTR_RHANDLE);
 	if (cmd->nr_handles > TPM2_RM_MAX_HANDLES)
-		return TSS2_RESMGR_TPM_RC_LAYER | TPM2_RM_RC_COMMAND_SIZE;
+		return TSS2_RESMGR_TPM_RC_LAYER | TPM2_RC_COMMAND_SIZE;
 	if (off + 4 * cmd->nr_handles > len)
-		return TSS2_RESMGR_TPM_RC_LAYER | TPM2_RM_RC_COMMAND_SIZE;
+		return TSS2_RESMGR_TPM_RC_LAYER | TPM2_RC_COMMAND_SIZE;
 	for (i = 0; i < cmd->nr_handles; i++, off += 4)
 		cmd->handles[i] = get_unaligned_be32(&buf[off]);
 
@@ -203,10 +176,10 @@ u32 tpm2_rm_cmd_parse(const u8 *buf, size_t len, u32 attrs,
 		 */
 		if (cmd->cc == TPM2_CC_FLUSH_CONTEXT)
 			return TSS2_RESMGR_TPM_RC_LAYER |
-			       TPM2_RM_RC_AUTH_CONTEXT;
+			       TPM2_RC_AUTH_CONTEXT;
 		return tpm2_rm_parse_auth_area(buf, len, off, cmd);
 	default:
-		return TSS2_RESMGR_TPM_RC_LAYER | TPM2_RM_RC_BAD_TAG;
+		return TSS2_RESMGR_TPM_RC_LAYER | TPM2_RC_BAD_TAG;
 	}
 }
 EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_cmd_parse);
@@ -263,8 +236,8 @@ bool tpm2_rm_rsp_valid(const u8 *buf, size_t len)
 	tag = get_unaligned_be16(buf);
 	if (tag == TPM2_ST_NO_SESSIONS || tag == TPM2_ST_SESSIONS)
 		return true;
-	return tag == TPM2_RM_ST_RSP_COMMAND && len == TPM_HEADER_SIZE &&
-	       get_unaligned_be32(&buf[6]) == TPM2_RM_RC_BAD_TAG;
+	return tag == TPM2_ST_RSP_COMMAND && len == TPM_HEADER_SIZE &&
+	       get_unaligned_be32(&buf[6]) == TPM2_RC_BAD_TAG;
 }
 EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_rsp_valid);
 
@@ -323,9 +296,9 @@ bool tpm2_rm_cap_handles_range(const struct tpm2_rm_cmd *cmd, const u8 *buf,
 		return false;
 	*property = get_unaligned_be32(p + 4);
 	*count = get_unaligned_be32(p + 8);
-	type = TPM2_RM_HANDLE_TYPE(*property);
-	return type == TPM2_RM_HT_TRANSIENT || type == TPM2_RM_HT_HMAC_SESSION ||
-	       type == TPM2_RM_HT_POLICY_SESSION;
+	type = tpm2_handle_mso(*property);
+	return type == TPM2_MSO_VOLATILE || type == TPM2_MSO_SESSION ||
+	       type == TPM2_MSO_POLICY;
 }
 EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_cap_handles_range);
 
@@ -347,7 +320,7 @@ size_t tpm2_rm_cap_build(const struct tpm2_rm_space *space, u32 property,
 			 u32 count, u8 *buf, size_t bufsiz)
 {
 	size_t max = (bufsiz - TPM_HEADER_SIZE - 9) / 4;
-	u8 range = TPM2_RM_HANDLE_TYPE(property);
+	u8 range = tpm2_handle_mso(property);
 	u32 h = tpm2_rm_table_next(space, range, property);
 	u32 n = 0;
 
@@ -372,13 +345,13 @@ EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_cap_build);
 
 /* Command codes of each &enum tpm2_rm_class but the vendor one. */
 static const u32 tpm2_rm_class_hierarchy[] = {
-	TPM2_RM_CC_CLEAR, TPM2_RM_CC_CLEAR_CONTROL, TPM2_CC_HIERARCHY_CONTROL,
-	TPM2_CC_HIERARCHY_CHANGE_AUTH, TPM2_RM_CC_CHANGE_PPS,
-	TPM2_RM_CC_CHANGE_EPS, 0,
+	TPM2_CC_CLEAR, TPM2_CC_CLEAR_CONTROL, TPM2_CC_HIERARCHY_CONTROL,
+	TPM2_CC_HIERARCHY_CHANGE_AUTH, TPM2_CC_CHANGE_PPS,
+	TPM2_CC_CHANGE_EPS, 0,
 };
 
 static const u32 tpm2_rm_class_da[] = {
-	TPM2_RM_CC_DA_PARAMETERS, TPM2_RM_CC_DA_LOCK_RESET, 0,
+	TPM2_CC_DA_PARAMETERS, TPM2_CC_DA_LOCK_RESET, 0,
 };
 
 static const u32 tpm2_rm_class_power[] = {
@@ -386,8 +359,8 @@ static const u32 tpm2_rm_class_power[] = {
 };
 
 static const u32 tpm2_rm_class_firmware[] = {
-	TPM2_RM_CC_FIELD_UPGRADE_START, TPM2_RM_CC_FIELD_UPGRADE_DATA,
-	TPM2_RM_CC_FIRMWARE_READ, 0,
+	TPM2_CC_FIELD_UPGRADE_START, TPM2_CC_FIELD_UPGRADE_DATA,
+	TPM2_CC_FIRMWARE_READ, 0,
 };
 
 static const struct {
@@ -424,7 +397,7 @@ int tpm2_rm_cc_class(u32 cc)
 	const u32 *code;
 	unsigned int i;
 
-	if (cc & TPM2_RM_CC_VENDOR)
+	if (cc & BIT(TPM2_CC_ATTR_VENDOR))
 		return TPM2_RM_CLASS_VENDOR;
 	for (i = 0; i < TPM2_RM_NR_CLASSES; i++)
 		for (code = tpm2_rm_classes[i].codes; code && *code; code++)
@@ -453,11 +426,11 @@ bool tpm2_rm_cc_modeled(u32 cc, bool rhandle)
 	switch (cc) {
 	case TPM2_CC_CREATE_PRIMARY:
 	case TPM2_CC_LOAD:
-	case TPM2_RM_CC_LOAD_EXTERNAL:
+	case TPM2_CC_LOAD_EXTERNAL:
 	case TPM2_CC_CREATE_LOADED:
 	case TPM2_CC_HASH_SEQUENCE_START:
-	case TPM2_RM_CC_HMAC_START:
-	case TPM2_RM_CC_START_AUTH_SESSION:
+	case TPM2_CC_HMAC_START:
+	case TPM2_CC_START_AUTH_SESS:
 	case TPM2_CC_CONTEXT_LOAD:
 		return true;
 	default:
@@ -479,8 +452,8 @@ EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_cc_modeled);
  */
 bool tpm2_rm_cc_flushes_objects(u32 cc)
 {
-	return cc == TPM2_RM_CC_CLEAR || cc == TPM2_CC_HIERARCHY_CONTROL ||
-	       cc == TPM2_RM_CC_CHANGE_PPS || cc == TPM2_RM_CC_CHANGE_EPS;
+	return cc == TPM2_CC_CLEAR || cc == TPM2_CC_HIERARCHY_CONTROL ||
+	       cc == TPM2_CC_CHANGE_PPS || cc == TPM2_CC_CHANGE_EPS;
 }
 EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_cc_flushes_objects);
 

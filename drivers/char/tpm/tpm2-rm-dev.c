@@ -333,7 +333,7 @@ static void tpm2_rm_devs_release(struct device *dev)
  * @chip:	the chip
  *
  * The tpmrm device holds a reference on the chip device until it is
- * released, and the chip gets its residency state.
+ * released. tpm_chip_register() gave the chip its residency state.
  *
  * Return: 0 or a negative errno.
  */
@@ -341,9 +341,6 @@ int tpm_devs_add(struct tpm_chip *chip)
 {
 	int rc;
 
-	rc = tpm2_rm_chip_init(chip);
-	if (rc)
-		return rc;
 	device_initialize(&chip->devs);
 	chip->devs.parent = chip->dev.parent;
 	chip->devs.class = &tpmrm_class;

@@ -150,10 +150,10 @@ static enum tpm2_rm_kslot tpm2_rm_kernel_cc_slot(u32 cc)
 	case TPM2_CC_CREATE_PRIMARY:
 	case TPM2_CC_LOAD:
 	case TPM2_CC_HASH_SEQUENCE_START:
-	case TPM2_RM_CC_LOAD_EXTERNAL:
-	case TPM2_RM_CC_HMAC_START:
+	case TPM2_CC_LOAD_EXTERNAL:
+	case TPM2_CC_HMAC_START:
 		return TPM2_RM_KSLOT_OBJECT;
-	case TPM2_RM_CC_START_AUTH_SESSION:
+	case TPM2_CC_START_AUTH_SESS:
 		return TPM2_RM_KSLOT_SESSION;
 	default:
 		return TPM2_RM_KSLOT_NONE;
@@ -252,8 +252,8 @@ void tpm2_rm_kernel_classify(const u8 *buf, size_t len, u32 attrs,
 	for (i = 0; i < cmd.nr_handles; i++) {
 		if (tpm2_rm_kernel_foreign(k, cmd.handles[i]))
 			kc->foreign = true;
-		if (TPM2_RM_HANDLE_TYPE(cmd.handles[i]) ==
-		    TPM2_RM_HT_PERSISTENT)
+		if (tpm2_handle_mso(cmd.handles[i]) ==
+		    TPM2_MSO_PERSISTENT)
 			kc->objects++;
 	}
 	for (i = 0; i < cmd.nr_auths; i++) {
@@ -364,7 +364,7 @@ void tpm2_rm_after_kernel_cmd(struct tpm_chip *chip, const u8 *buf,
 	k->pending.active = false;
 	if (len < TPM_HEADER_SIZE) {
 		/* unknown outcome: a flushed handle is gone all the same */
-		tpm2_rm_kernel_commit(k, &k->pending, TPM2_RM_RC_INITIALIZE, 0);
+		tpm2_rm_kernel_commit(k, &k->pending, TPM2_RC_INITIALIZE, 0);
 		return;
 	}
 	if (len >= TPM_HEADER_SIZE + 4)

@@ -56,7 +56,7 @@ static int tpm2_rm_send(struct tpm_chip *chip, struct tpm_buf *buf,
 		}
 		*len = ret;
 		*tpm_rc = tpm2_rm_rsp_rc(buf->data, ret);
-		if (*tpm_rc != TPM2_RM_RC_YIELDED ||
+		if (*tpm_rc != TPM2_RC_YIELDED ||
 		    tries++ >= TPM2_RM_MAX_RETRIES)
 			break;
 		memcpy(buf->data, cmd, cmd_len);
@@ -569,8 +569,8 @@ int tpm2_rm_make_room(struct tpm_chip *chip, bool session)
 
 static bool tpm2_rm_is_memory_rc(u32 tpm_rc)
 {
-	return tpm_rc == TPM2_RM_RC_OBJECT_MEMORY ||
-	       tpm_rc == TPM2_RM_RC_SESSION_MEMORY;
+	return tpm_rc == TPM2_RC_OBJECT_MEMORY ||
+	       tpm_rc == TPM2_RC_SESSION_MEMORY;
 }
 
 /**
@@ -582,7 +582,7 @@ static bool tpm2_rm_is_memory_rc(u32 tpm_rc)
  */
 bool tpm2_rm_evict_for_retry(struct tpm_chip *chip, u32 tpm_rc)
 {
-	bool session = tpm_rc == TPM2_RM_RC_SESSION_MEMORY;
+	bool session = tpm_rc == TPM2_RC_SESSION_MEMORY;
 	struct tpm2_rm_entity *victim;
 
 	if (!tpm2_rm_is_memory_rc(tpm_rc))
@@ -727,7 +727,7 @@ EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_saved_oldest);
  */
 bool tpm2_rm_load_rc_is_fatal(u32 tpm_rc)
 {
-	if (!tpm_rc || tpm_rc == TPM2_RM_RC_INITIALIZE)
+	if (!tpm_rc || tpm_rc == TPM2_RC_INITIALIZE)
 		return false;
 	return (tpm_rc & TPM2_RM_RC_WARN_MASK) != TPM2_RM_RC_WARN;
 }
@@ -807,7 +807,7 @@ bool tpm2_rm_regap_for_retry(struct tpm_chip *chip, u32 tpm_rc)
 {
 	struct tpm2_rm_entity *oldest;
 
-	if (tpm_rc != TPM2_RM_RC_CONTEXT_GAP)
+	if (tpm_rc != TPM2_RC_CONTEXT_GAP)
 		return false;
 	oldest = tpm2_rm_saved_oldest(chip->rm);
 	if (!oldest)
@@ -918,13 +918,13 @@ static struct tpm2_rm_view *tpm2_rm_view_get(struct tpm_chip *chip)
 
 	if (!v)
 		return NULL;
-	v->nr_objects = tpm2_rm_get_handles(chip, TPM2_RM_HT_TRANSIENT << 24,
+	v->nr_objects = tpm2_rm_get_handles(chip, TPM2_MSO_VOLATILE << 24,
 					    v->objects);
 	v->nr_loaded = tpm2_rm_get_handles(chip,
-					   TPM2_RM_HT_HMAC_SESSION << 24,
+					   TPM2_MSO_SESSION << 24,
 					   v->loaded);
 	v->nr_saved = tpm2_rm_get_handles(chip,
-					  TPM2_RM_HT_POLICY_SESSION << 24,
+					  TPM2_MSO_POLICY << 24,
 					  v->saved);
 	if (v->nr_objects < 0 || v->nr_loaded < 0 || v->nr_saved < 0) {
 		kfree(v);

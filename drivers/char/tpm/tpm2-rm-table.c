@@ -65,7 +65,7 @@ u32 tpm2_rm_table_alloc_vhandle(struct tpm2_rm_space *space)
 	u32 vhandle;
 
 	do {
-		vhandle = (TPM2_RM_HT_TRANSIENT << 24) |
+		vhandle = (TPM2_MSO_VOLATILE << 24) |
 			  (space->next_vhandle & TPM2_RM_VHANDLE_MASK);
 		space->next_vhandle = (space->next_vhandle + 1) &
 				      TPM2_RM_VHANDLE_MASK;
@@ -174,12 +174,12 @@ EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_table_remove);
 static bool tpm2_rm_in_range(const struct tpm2_rm_entity *ent, u8 range)
 {
 	switch (range) {
-	case TPM2_RM_HT_TRANSIENT:
+	case TPM2_MSO_VOLATILE:
 		return ent->kind != TPM2_RM_SESSION;
-	case TPM2_RM_HT_HMAC_SESSION:
+	case TPM2_MSO_SESSION:
 		return ent->kind == TPM2_RM_SESSION && !ent->handed_out &&
 		       !ent->lost;
-	case TPM2_RM_HT_POLICY_SESSION:
+	case TPM2_MSO_POLICY:
 		return ent->kind == TPM2_RM_SESSION && ent->handed_out;
 	default:
 		return false;
@@ -193,7 +193,7 @@ static bool tpm2_rm_in_range(const struct tpm2_rm_entity *ent, u8 range)
  */
 static u32 tpm2_rm_list_key(u32 handle, u8 range)
 {
-	return range == TPM2_RM_HT_TRANSIENT ? handle :
+	return range == TPM2_MSO_VOLATILE ? handle :
 	       handle & TPM2_RM_VHANDLE_MASK;
 }
 
@@ -255,9 +255,9 @@ u32 tpm2_rm_quota_check(const struct tpm2_rm_quota *q,
 			const struct tpm2_rm_usage *total, u32 capacity,
 			bool session)
 {
-	const u32 obj_rc = TSS2_RESMGR_TPM_RC_LAYER | TPM2_RM_RC_OBJECT_MEMORY;
+	const u32 obj_rc = TSS2_RESMGR_TPM_RC_LAYER | TPM2_RC_OBJECT_MEMORY;
 	const u32 ses_rc = TSS2_RESMGR_TPM_RC_LAYER |
-			   TPM2_RM_RC_SESSION_MEMORY;
+			   TPM2_RC_SESSION_MEMORY;
 
 	if (!session) {
 		if (!tpm2_rm_quota_room(file->objects, q->file_objects))

@@ -118,25 +118,25 @@ static const struct parse_case parse_cases[] = {
 	  0, 1 },
 	{ "three sessions", TPM2_ST_SESSIONS, 1, 1, 3, 0, 0, 0, 0, 0, 3 },
 	{ "four sessions", TPM2_ST_SESSIONS, 1, 1, 4, 0, 0, 0, 0,
-	  RM(TPM2_RM_RC_AUTHSIZE), 0 },
+	  RM(TPM2_RC_AUTHSIZE), 0 },
 	{ "shorter than a header", TPM2_ST_NO_SESSIONS, 0, 0, 0, 0, 0, 1, 0,
-	  RM(TPM2_RM_RC_COMMAND_SIZE), 0 },
+	  RM(TPM2_RC_COMMAND_SIZE), 0 },
 	{ "size field disagrees", TPM2_ST_NO_SESSIONS, 0, 0, 0, 0, 1, 0, 2,
-	  RM(TPM2_RM_RC_COMMAND_SIZE), 0 },
+	  RM(TPM2_RC_COMMAND_SIZE), 0 },
 	{ "handle area truncated", TPM2_ST_NO_SESSIONS, 2, 1, 0, 0, 0, 0, 0,
-	  RM(TPM2_RM_RC_COMMAND_SIZE), 0 },
+	  RM(TPM2_RC_COMMAND_SIZE), 0 },
 	{ "bad tag", 0x00C1, 0, 0, 0, 0, 0, 0, 0,
-	  RM(TPM2_RM_RC_BAD_TAG), 0 },
+	  RM(TPM2_RC_BAD_TAG), 0 },
 	{ "auth size past the end", TPM2_ST_SESSIONS, 0, 0, 1, 4, 0, 0, 0,
-	  RM(TPM2_RM_RC_AUTHSIZE), 0 },
+	  RM(TPM2_RC_AUTHSIZE), 0 },
 	{ "auth size short of a session", TPM2_ST_SESSIONS, 0, 0, 1, -1, 0, 0,
-	  4, RM(TPM2_RM_RC_AUTHSIZE), 0 },
+	  4, RM(TPM2_RC_AUTHSIZE), 0 },
 	{ "auth size overlong inside params", TPM2_ST_SESSIONS, 0, 0, 1, 3,
-	  0, 0, 4, RM(TPM2_RM_RC_AUTHSIZE), 0 },
+	  0, 0, 4, RM(TPM2_RC_AUTHSIZE), 0 },
 	{ "auth size missing", TPM2_ST_SESSIONS, 1, 1, 0, 0, 0, 0, 0,
-	  RM(TPM2_RM_RC_AUTHSIZE), 0 },
+	  RM(TPM2_RC_AUTHSIZE), 0 },
 	{ "session count past the end", TPM2_ST_SESSIONS, 0, 0, 2, 8, 0, 0, 8,
-	  RM(TPM2_RM_RC_AUTHSIZE), 0 },
+	  RM(TPM2_RC_AUTHSIZE), 0 },
 };
 
 static void parse_case_desc(const struct parse_case *c, char *desc)
@@ -182,19 +182,8 @@ static void tpm2_rm_test_parse(struct kunit *test)
 	}
 }
 
-static void tpm2_rm_test_find_cc(struct kunit *test)
+static void tpm2_rm_test_rc_errors(struct kunit *test)
 {
-	const u32 tbl[] = { ATTR(0x131, 1, 1), 0x20000000 | 0x1000 };
-	u32 attrs = 0;
-
-	KUNIT_EXPECT_TRUE(test, tpm2_rm_find_cc_attrs(tbl, 2, 0x131, &attrs));
-	KUNIT_EXPECT_EQ(test, attrs, tbl[0]);
-	KUNIT_EXPECT_TRUE(test, tpm2_rm_find_cc_attrs(tbl, 2, 0x20001000,
-						      &attrs));
-	KUNIT_EXPECT_FALSE(test, tpm2_rm_find_cc_attrs(tbl, 2, 0x1000,
-						       &attrs));
-	KUNIT_EXPECT_FALSE(test, tpm2_rm_find_cc_attrs(tbl, 2, 0x11E,
-						       &attrs));
 	KUNIT_EXPECT_EQ(test, tpm2_rm_handle_error(0), 0xB018Bu);
 	KUNIT_EXPECT_EQ(test, tpm2_rm_session_error(1), 0xB0A8Bu);
 }
@@ -213,9 +202,9 @@ struct flush_case {
 static const struct flush_case flush_cases[] = {
 	{ "flush without sessions", TPM2_ST_NO_SESSIONS, 0, 0 },
 	{ "flush with a password session", TPM2_ST_SESSIONS, TPM2_RS_PW,
-	  RM(TPM2_RM_RC_AUTH_CONTEXT) },
+	  RM(TPM2_RC_AUTH_CONTEXT) },
 	{ "flush with an HMAC session", TPM2_ST_SESSIONS, 0x02000000,
-	  RM(TPM2_RM_RC_AUTH_CONTEXT) },
+	  RM(TPM2_RC_AUTH_CONTEXT) },
 };
 
 static void flush_case_desc(const struct flush_case *c, char *desc)
@@ -317,9 +306,9 @@ static const struct rsp_valid_case rsp_valid_cases[] = {
 	{ "bare header", TPM2_ST_NO_SESSIONS, 10, 0, 10, true },
 	{ "with sessions", TPM2_ST_SESSIONS, 20, 0, 20, true },
 	{ "error", TPM2_ST_NO_SESSIONS, 10, TPM2_RC_FAILURE, 10, true },
-	{ "bad tag answer", TPM2_RM_ST_RSP_COMMAND, 10, TPM2_RM_RC_BAD_TAG, 10,
+	{ "bad tag answer", TPM2_ST_RSP_COMMAND, 10, TPM2_RC_BAD_TAG, 10,
 	  true },
-	{ "1.2 tag, success", TPM2_RM_ST_RSP_COMMAND, 10, 0, 10, false },
+	{ "1.2 tag, success", TPM2_ST_RSP_COMMAND, 10, 0, 10, false },
 	{ "tag 0 (garbage)", 0, 10, 0, 10, false },
 	{ "command tag", 0x00C1, 10, 0, 10, false },
 	{ "shorter than a header", TPM2_ST_NO_SESSIONS, 6, 0, 6, false },
@@ -350,7 +339,7 @@ static struct kunit_case tpm2_rm_cmd_cases[] = {
 	KUNIT_CASE_PARAM(tpm2_rm_test_rsp_valid, rsp_valid_gen_params),
 	KUNIT_CASE_PARAM(tpm2_rm_test_parse, parse_gen_params),
 	KUNIT_CASE_PARAM(tpm2_rm_test_parse_flush, flush_gen_params),
-	KUNIT_CASE(tpm2_rm_test_find_cc),
+	KUNIT_CASE(tpm2_rm_test_rc_errors),
 	{}
 };
 
@@ -630,15 +619,15 @@ static const u32 fake_attrs[] = {
 	ATTR(TPM2_CC_CREATE_PRIMARY, 1, 1),
 	ATTR(TPM2_CC_LOAD, 1, 1),
 	ATTR(CC_SIGN, 1, 0),
-	ATTR(TPM2_RM_CC_START_AUTH_SESSION, 2, 1),
+	ATTR(TPM2_CC_START_AUTH_SESS, 2, 1),
 	ATTR(TPM2_CC_CONTEXT_SAVE, 1, 0),
 	ATTR(TPM2_CC_CONTEXT_LOAD, 0, 1),
 	ATTR(TPM2_CC_FLUSH_CONTEXT, 1, 0),
 	ATTR(TPM2_CC_GET_CAPABILITY, 0, 0),
 	ATTR(TPM2_CC_GET_RANDOM, 0, 0),
-	ATTR(TPM2_RM_CC_DA_LOCK_RESET, 1, 0),
-	ATTR(TPM2_RM_CC_CLEAR, 1, 0),
-	ATTR(TPM2_RM_CC_VENDOR | 0x0001, 0, 0),
+	ATTR(TPM2_CC_DA_LOCK_RESET, 1, 0),
+	ATTR(TPM2_CC_CLEAR, 1, 0),
+	ATTR(BIT(TPM2_CC_ATTR_VENDOR) | 0x0001, 0, 0),
 };
 
 static int fake_find(u32 h)
@@ -685,9 +674,9 @@ static size_t fake_cap(const u8 *cmd, u8 *rsp)
 {
 	u32 first = get_unaligned_be32(&cmd[TPM_HEADER_SIZE + 4]);
 	size_t n = TPM_HEADER_SIZE + 9;
-	u8 want = first >> 24 == TPM2_RM_HT_POLICY_SESSION ? FAKE_SAVED :
+	u8 want = first >> 24 == TPM2_MSO_POLICY ? FAKE_SAVED :
 		  FAKE_LOADED;
-	bool session = first >> 24 != TPM2_RM_HT_TRANSIENT;
+	bool session = first >> 24 != TPM2_MSO_VOLATILE;
 	unsigned int i;
 	u32 count = 0;
 
@@ -708,13 +697,15 @@ static size_t fake_cap(const u8 *cmd, u8 *rsp)
 /* Sessions without continueSession end with a successful command. */
 static void fake_end_sessions(const u8 *cmd, size_t len)
 {
+	u32 cc = get_unaligned_be32(&cmd[6]);
 	struct tpm2_rm_cmd c;
-	u32 attrs = 0;
 	unsigned int i;
 
-	if (!tpm2_rm_find_cc_attrs(fake_attrs, ARRAY_SIZE(fake_attrs),
-				   get_unaligned_be32(&cmd[6]), &attrs) ||
-	    tpm2_rm_cmd_parse(cmd, len, attrs, &c))
+	for (i = 0; i < ARRAY_SIZE(fake_attrs); i++)
+		if ((fake_attrs[i] & GENMASK(15, 0)) == cc)
+			break;
+	if (i == ARRAY_SIZE(fake_attrs) ||
+	    tpm2_rm_cmd_parse(cmd, len, fake_attrs[i], &c))
 		return;
 	for (i = 0; i < c.nr_auths; i++)
 		if (!(c.auths[i].attrs & TPM2_SA_CONTINUE_SESSION))
@@ -732,7 +723,7 @@ static size_t fake_answer(const u8 *cmd, size_t len, u8 *rsp)
 	case TPM2_CC_CONTEXT_SAVE:
 		if (fake->gap_saves) {
 			fake->gap_saves--;
-			rc = TPM2_RM_RC_CONTEXT_GAP;
+			rc = TPM2_RC_CONTEXT_GAP;
 			break;
 		}
 		memset(&rsp[n], 0, 22);
@@ -759,7 +750,7 @@ static size_t fake_answer(const u8 *cmd, size_t len, u8 *rsp)
 		fake_set(h, FAKE_LOADED);
 		n += 4;
 		break;
-	case TPM2_RM_CC_START_AUTH_SESSION:
+	case TPM2_CC_START_AUTH_SESS:
 		put_unaligned_be32(fake->next_session, &rsp[n]);
 		fake_set(fake->next_session++, FAKE_LOADED);
 		n += 4;
@@ -900,7 +891,7 @@ static u32 start_session(struct kunit *test, struct tpm2_rm_space *space)
 	const u32 h[2] = { 0x40000007, 0x40000007 };
 	u32 sh = 0;
 
-	KUNIT_EXPECT_EQ(test, run(test, space, TPM2_RM_CC_START_AUTH_SESSION,
+	KUNIT_EXPECT_EQ(test, run(test, space, TPM2_CC_START_AUTH_SESS,
 				  h, 2, NULL, NULL, 0, &sh), 0u);
 	return sh;
 }
@@ -1157,7 +1148,7 @@ static void tpm2_rm_test_limits(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, run(test, &env->s1, TPM2_CC_CREATE_PRIMARY,
 				  (u32[]){ 0x40000001 }, 1,
 				  (u32[]){ TPM2_RS_PW }, NULL, 1, NULL),
-			RM(TPM2_RM_RC_OBJECT_MEMORY));
+			RM(TPM2_RC_OBJECT_MEMORY));
 	KUNIT_EXPECT_EQ(test, fake->nr_sent, i);
 }
 
@@ -1558,10 +1549,10 @@ static void tpm2_rm_test_load_memory(struct kunit *test)
 	key = create_primary(test, &env->s1);
 	locked_evict_all(env->chip);
 	fake->rc_cc = TPM2_CC_CONTEXT_LOAD;
-	fake->rc = TPM2_RM_RC_OBJECT_MEMORY;
+	fake->rc = TPM2_RC_OBJECT_MEMORY;
 	fake->rc_times = 2 * TPM2_RM_MAX_RETRIES + 2;
 	KUNIT_EXPECT_EQ(test, run(test, &env->s1, CC_SIGN, &key, 1, NULL, NULL,
-				  0, NULL), RM(TPM2_RM_RC_OBJECT_MEMORY));
+				  0, NULL), RM(TPM2_RC_OBJECT_MEMORY));
 	fake->rc_times = 0;
 	KUNIT_EXPECT_EQ(test, run(test, &env->s1, CC_SIGN, &key, 1, NULL, NULL,
 				  0, NULL), 0u);
@@ -1687,8 +1678,8 @@ static struct kunit_suite tpm2_rm_transport_suite = {
 
 /* ---- quotas and command policy ---- */
 
-#define OBJ_MEM		RM(TPM2_RM_RC_OBJECT_MEMORY)
-#define SES_MEM		RM(TPM2_RM_RC_SESSION_MEMORY)
+#define OBJ_MEM		RM(TPM2_RC_OBJECT_MEMORY)
+#define SES_MEM		RM(TPM2_RC_SESSION_MEMORY)
 
 struct quota_case {
 	const char *desc;
@@ -1777,26 +1768,26 @@ static const struct policy_case policy_cases[] = {
 	  0 },
 	{ "allowed vendor code returning a handle", 0, 0x20000001, true,
 	  CC_DENIED },
-	{ "Clear passes by default", TPM2_RM_DENY_DEFAULT, TPM2_RM_CC_CLEAR,
+	{ "Clear passes by default", TPM2_RM_DENY_DEFAULT, TPM2_CC_CLEAR,
 	  false, 0 },
-	{ "Clear denied with hierarchy", DENY(HIERARCHY), TPM2_RM_CC_CLEAR,
+	{ "Clear denied with hierarchy", DENY(HIERARCHY), TPM2_CC_CLEAR,
 	  false, CC_DENIED },
 	{ "ChangeEPS denied with hierarchy", DENY(HIERARCHY),
-	  TPM2_RM_CC_CHANGE_EPS, false, CC_DENIED },
+	  TPM2_CC_CHANGE_EPS, false, CC_DENIED },
 	{ "HierarchyChangeAuth denied with hierarchy", DENY(HIERARCHY),
 	  TPM2_CC_HIERARCHY_CHANGE_AUTH, false, CC_DENIED },
-	{ "DA lock reset denied with da", DENY(DA), TPM2_RM_CC_DA_LOCK_RESET,
+	{ "DA lock reset denied with da", DENY(DA), TPM2_CC_DA_LOCK_RESET,
 	  false, CC_DENIED },
 	{ "DA lock reset passes with hierarchy only", DENY(HIERARCHY),
-	  TPM2_RM_CC_DA_LOCK_RESET, false, 0 },
+	  TPM2_CC_DA_LOCK_RESET, false, 0 },
 	{ "Shutdown denied with power", DENY(POWER), TPM2_CC_SHUTDOWN, false,
 	  CC_DENIED },
 	{ "FieldUpgradeData denied with firmware", DENY(FIRMWARE),
-	  TPM2_RM_CC_FIELD_UPGRADE_DATA, false, CC_DENIED },
+	  TPM2_CC_FIELD_UPGRADE_DATA, false, CC_DENIED },
 	{ "CreatePrimary returns a modeled handle", ~0ul,
 	  TPM2_CC_CREATE_PRIMARY, true, 0 },
 	{ "StartAuthSession returns a modeled handle", 0,
-	  TPM2_RM_CC_START_AUTH_SESSION, true, 0 },
+	  TPM2_CC_START_AUTH_SESS, true, 0 },
 	{ "unmodeled response handle refused", 0, CC_SIGN, true, CC_DENIED },
 };
 
@@ -1870,7 +1861,7 @@ static void tpm2_rm_test_class_names(struct kunit *test)
 		KUNIT_EXPECT_NOT_ERR_OR_NULL(test, tpm2_rm_class_name(i));
 	KUNIT_EXPECT_NULL(test, tpm2_rm_class_name(TPM2_RM_NR_CLASSES));
 	KUNIT_EXPECT_EQ(test, tpm2_rm_cc_class(TPM2_CC_GET_RANDOM), -1);
-	KUNIT_EXPECT_TRUE(test, tpm2_rm_cc_flushes_objects(TPM2_RM_CC_CLEAR));
+	KUNIT_EXPECT_TRUE(test, tpm2_rm_cc_flushes_objects(TPM2_CC_CLEAR));
 	KUNIT_EXPECT_FALSE(test, tpm2_rm_cc_flushes_objects(CC_SIGN));
 }
 
@@ -1900,7 +1891,7 @@ static void tpm2_rm_test_user_quota(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, env->s1.user->usage.sessions, 3u);
 	KUNIT_EXPECT_EQ(test, rm->total.sessions, 3u);
 	sent = fake->nr_sent;
-	KUNIT_EXPECT_EQ(test, run(test, &env->s2, TPM2_RM_CC_START_AUTH_SESSION,
+	KUNIT_EXPECT_EQ(test, run(test, &env->s2, TPM2_CC_START_AUTH_SESS,
 				  h, 2, NULL, NULL, 0, NULL), SES_MEM);
 	KUNIT_EXPECT_EQ(test, run(test, &env->s2, TPM2_CC_CREATE_PRIMARY,
 				  (u32[]){ 0x40000001 }, 1,
@@ -1912,7 +1903,7 @@ static void tpm2_rm_test_user_quota(struct kunit *test)
 	rm->quota.user_sessions = 100;
 	rm->active_sessions = 4;
 	rm->quota.reserve_sessions = 1;
-	KUNIT_EXPECT_EQ(test, run(test, &env->s2, TPM2_RM_CC_START_AUTH_SESSION,
+	KUNIT_EXPECT_EQ(test, run(test, &env->s2, TPM2_CC_START_AUTH_SESS,
 				  h, 2, NULL, NULL, 0, NULL), SES_MEM);
 	rm->quota.reserve_sessions = 0;
 	start_session(test, &env->s2);
@@ -1942,12 +1933,12 @@ static void tpm2_rm_test_deny_transmit(struct kunit *test)
 				  NULL, 0, NULL), CC_DENIED);
 	KUNIT_EXPECT_EQ(test, fake->nr_sent, sent);
 	KUNIT_EXPECT_EQ(test, env->chip->rm->stats.rm_answered, 1ul);
-	KUNIT_EXPECT_EQ(test, run(test, &env->s1, TPM2_RM_CC_DA_LOCK_RESET,
+	KUNIT_EXPECT_EQ(test, run(test, &env->s1, TPM2_CC_DA_LOCK_RESET,
 				  &lockout, 1, &pw, NULL, 1, NULL), 0u);
 	KUNIT_EXPECT_EQ(test, fake->nr_sent, sent + 1);
 
 	env->chip->rm->deny = DENY(DA);
-	KUNIT_EXPECT_EQ(test, run(test, &env->s1, TPM2_RM_CC_DA_LOCK_RESET,
+	KUNIT_EXPECT_EQ(test, run(test, &env->s1, TPM2_CC_DA_LOCK_RESET,
 				  &lockout, 1, &pw, NULL, 1, NULL), CC_DENIED);
 	KUNIT_EXPECT_EQ(test, run(test, &env->s1, 0x20000001, NULL, 0, NULL,
 				  NULL, 0, NULL), 0u);
@@ -1967,9 +1958,9 @@ static void tpm2_rm_test_clear_evicts(struct kunit *test)
 	create_primary(test, &env->s2);
 	start_session(test, &env->s1);
 	KUNIT_EXPECT_EQ(test, rm->nr_objects, 2u);
-	KUNIT_EXPECT_EQ(test, run(test, &env->s1, TPM2_RM_CC_CLEAR, &lockout,
+	KUNIT_EXPECT_EQ(test, run(test, &env->s1, TPM2_CC_CLEAR, &lockout,
 				  1, &pw, NULL, 1, NULL), 0u);
-	KUNIT_EXPECT_EQ(test, fake->last_cc, (u32)TPM2_RM_CC_CLEAR);
+	KUNIT_EXPECT_EQ(test, fake->last_cc, (u32)TPM2_CC_CLEAR);
 	KUNIT_EXPECT_EQ(test, rm->nr_objects, 0u);
 	KUNIT_EXPECT_EQ(test, rm->nr_sessions, 1u);
 	KUNIT_EXPECT_EQ(test, rm->stats.context_saves, 2ul);
@@ -2092,10 +2083,10 @@ struct fatal_case {
 
 static const struct fatal_case fatal_cases[] = {
 	{ TPM2_RC_SUCCESS, false },
-	{ TPM2_RM_RC_INITIALIZE, false },
-	{ TPM2_RM_RC_OBJECT_MEMORY, false },
-	{ TPM2_RM_RC_SESSION_MEMORY, false },
-	{ TPM2_RM_RC_CONTEXT_GAP, false },
+	{ TPM2_RC_INITIALIZE, false },
+	{ TPM2_RC_OBJECT_MEMORY, false },
+	{ TPM2_RC_SESSION_MEMORY, false },
+	{ TPM2_RC_CONTEXT_GAP, false },
 	{ TPM2_RC_RETRY, false },
 	{ TPM2_RC_TESTING, false },
 	{ TPM2_RC_HANDLE | TPM2_RM_RC_P | BIT(TPM2_RM_RC_N_SHIFT), true },
@@ -2516,10 +2507,10 @@ static const struct kernel_case kernel_cases[] = {
 	  TPM2_CC_CONTEXT_LOAD, K_OTHER_SESSION, 0, 0, 0, K_OTHER_SESSION,
 	  TPM2_RM_KSLOT_SESSION, false, 1, 2 },
 	{ "failed ContextLoad loads nothing",
-	  TPM2_CC_CONTEXT_LOAD, K_NULL_KEY, 0, 0, TPM2_RM_RC_OBJECT_MEMORY, 0,
+	  TPM2_CC_CONTEXT_LOAD, K_NULL_KEY, 0, 0, TPM2_RC_OBJECT_MEMORY, 0,
 	  TPM2_RM_KSLOT_OBJECT, false, 1, 1 },
 	{ "StartAuthSession takes a session slot",
-	  TPM2_RM_CC_START_AUTH_SESSION, K_NULL_KEY, 0, 0, 0, 0x02000006,
+	  TPM2_CC_START_AUTH_SESS, K_NULL_KEY, 0, 0, 0, 0x02000006,
 	  TPM2_RM_KSLOT_SESSION, false, 1, 2 },
 	{ "FlushContext of the null key frees its slot",
 	  TPM2_CC_FLUSH_CONTEXT, K_NULL_KEY, 0, 0, 0, 0,

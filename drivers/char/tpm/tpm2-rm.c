@@ -120,17 +120,17 @@ static void tpm2_rm_read_props(struct tpm_chip *chip)
 
 	if (rm->props_known)
 		return;
-	tpm2_rm_read_prop(chip, TPM2_RM_PT_HR_TRANSIENT_MIN,
+	tpm2_rm_read_prop(chip, TPM_PT_HR_TRANSIENT_MIN,
 			  &rm->object_slots, 3);
-	tpm2_rm_read_prop(chip, TPM2_RM_PT_HR_LOADED_MIN,
+	tpm2_rm_read_prop(chip, TPM_PT_HR_LOADED_MIN,
 			  &rm->session_slots, 3);
-	tpm2_rm_read_prop(chip, TPM2_RM_PT_ACTIVE_SESSIONS_MAX,
+	tpm2_rm_read_prop(chip, TPM_PT_ACTIVE_SESSIONS_MAX,
 			  &rm->active_sessions, 64);
-	tpm2_rm_read_prop(chip, TPM2_RM_PT_CONTEXT_GAP_MAX,
+	tpm2_rm_read_prop(chip, TPM_PT_CONTEXT_GAP_MAX,
 			  &rm->context_gap, 0xffff);
-	tpm2_rm_read_prop(chip, TPM2_RM_PT_MAX_OBJECT_CONTEXT,
+	tpm2_rm_read_prop(chip, TPM_PT_MAX_OBJECT_CONTEXT,
 			  &rm->max_object_context, TPM_BUFSIZE);
-	tpm2_rm_read_prop(chip, TPM2_RM_PT_MAX_SESSION_CONTEXT,
+	tpm2_rm_read_prop(chip, TPM_PT_MAX_SESSION_CONTEXT,
 			  &rm->max_session_context, TPM_BUFSIZE);
 	rm->props_known = true;
 }
@@ -304,7 +304,7 @@ static struct tpm2_rm_entity *tpm2_rm_adopt(struct tpm_chip *chip,
 static int tpm2_rm_prepare_context_load(struct tpm2_rm_ctx *ctx)
 {
 	u32 off = ctx->cmd.param_off, saved;
-	const u32 bad_param = TSS2_RESMGR_TPM_RC_LAYER | TPM2_RM_RC_VALUE |
+	const u32 bad_param = TSS2_RESMGR_TPM_RC_LAYER | TPM2_RC_VALUE |
 			      TPM2_RM_RC_P | BIT(TPM2_RM_RC_N_SHIFT);
 	struct tpm2_rm_entity *ent;
 
@@ -320,14 +320,14 @@ static int tpm2_rm_prepare_context_load(struct tpm2_rm_ctx *ctx)
 		if (ctx->answer)
 			return 0;
 		if (!ent || !ent->handed_out) {
-			tpm2_rm_set_answer(ctx, bad_param ^ TPM2_RM_RC_VALUE ^
+			tpm2_rm_set_answer(ctx, bad_param ^ TPM2_RC_VALUE ^
 						TPM2_RC_HANDLE);
 			return 0;
 		}
 		ctx->hents[0] = ent;
 		if (ent->lost) {
 			ctx->forget[tpm2_rm_pin(ctx, ent)] = true;
-			tpm2_rm_set_answer(ctx, bad_param ^ TPM2_RM_RC_VALUE ^
+			tpm2_rm_set_answer(ctx, bad_param ^ TPM2_RC_VALUE ^
 						TPM2_RC_HANDLE);
 			return 0;
 		}
@@ -357,7 +357,7 @@ static int tpm2_rm_prepare_context_load(struct tpm2_rm_ctx *ctx)
 /* A command with a response handle: make sure the new entity has a home. */
 static int tpm2_rm_prepare_new(struct tpm2_rm_ctx *ctx)
 {
-	bool session = ctx->cmd.cc == TPM2_RM_CC_START_AUTH_SESSION;
+	bool session = ctx->cmd.cc == TPM2_CC_START_AUTH_SESS;
 	enum tpm2_rm_kind kind = TPM2_RM_OBJECT;
 
 	if (ctx->cmd.cc == TPM2_CC_CONTEXT_LOAD)
@@ -367,7 +367,7 @@ static int tpm2_rm_prepare_new(struct tpm2_rm_ctx *ctx)
 	if (session)
 		kind = TPM2_RM_SESSION;
 	else if (ctx->cmd.cc == TPM2_CC_HASH_SEQUENCE_START ||
-		 ctx->cmd.cc == TPM2_RM_CC_HMAC_START)
+		 ctx->cmd.cc == TPM2_CC_HMAC_START)
 		kind = TPM2_RM_SEQUENCE;
 	ctx->new_ent = tpm2_rm_entity_alloc(kind);
 	if (!ctx->new_ent)
@@ -724,6 +724,14 @@ static ssize_t tpm2_rm_run(struct tpm2_rm_ctx *ctx)
 	return ret;
 }
 
+/* The TPMA_CC of @cc, or 0 if the TPM does not implement @cc. */
+static u32 tpm2_rm_cc_attrs(struct tpm_chip *chip, u32 cc)
+{
+	int i = tpm2_find_cc(chip, cc);
+
+	return i < 0 ? 0 : chip->cc_attrs_tbl[i];
+}
+
 /**
  * tpm2_rm_transmit() - run one client command of a space
  * @chip:	the chip, ops held (so the chip's tpm_mutex is held)
@@ -752,9 +760,8 @@ ssize_t tpm2_rm_transmit(struct tpm_chip *chip, struct tpm2_rm_space *space,
 	tpm2_rm_check_sync(chip);
 	chip->rm->clock++;
 	cc = get_unaligned_be32(&buf[6]);
-	if (cc == TPM2_RM_CC_SET_LOCALITY ||
-	    !tpm2_rm_find_cc_attrs(chip->cc_attrs_tbl, chip->nr_commands, cc,
-				   &attrs))
+	attrs = tpm2_rm_cc_attrs(chip, cc);
+	if (cc == TPM2_RM_CC_SET_LOCALITY || !attrs)
 		return tpm2_rm_answer(chip, buf, TSS2_RESMGR_TPM_RC_LAYER |
 					       TPM2_RC_COMMAND_CODE);
 	rc = tpm2_rm_policy_check(READ_ONCE(chip->rm->deny), cc,
@@ -914,7 +921,7 @@ void tpm2_rm_before_kernel_cmd(struct tpm_chip *chip, const u8 *buf,
 			       size_t len)
 {
 	struct tpm2_rm_kcmd kc;
-	u32 attrs = 0, size;
+	u32 attrs, size;
 
 	if (!chip->rm || len < TPM_HEADER_SIZE)
 		return;
@@ -924,8 +931,7 @@ void tpm2_rm_before_kernel_cmd(struct tpm_chip *chip, const u8 *buf,
 	lockdep_assert_held(&chip->tpm_mutex);
 	tpm2_rm_check_sync(chip);
 	size = min_t(size_t, get_unaligned_be32(&buf[2]), len);
-	tpm2_rm_find_cc_attrs(chip->cc_attrs_tbl, chip->nr_commands,
-			      get_unaligned_be32(&buf[6]), &attrs);
+	attrs = tpm2_rm_cc_attrs(chip, get_unaligned_be32(&buf[6]));
 	tpm2_rm_kernel_classify(buf, size, attrs, &chip->rm->kernel, &kc);
 	if (kc.slot != TPM2_RM_KSLOT_NONE || kc.objects || kc.foreign)
 		tpm2_rm_flush_stale(chip);
@@ -963,7 +969,7 @@ void tpm2_rm_after_transmit(struct tpm_chip *chip, const u8 *cmd,
 	chip->rm->kernel.nr_objects = 0;
 	chip->rm->kernel.nr_sessions = 0;
 	tpm2_rm_drop_state(chip, get_unaligned_be16(&cmd[TPM_HEADER_SIZE]) ==
-				 TPM2_RM_SU_CLEAR);
+				 TPM2_SU_CLEAR);
 }
 EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_after_transmit);
 
@@ -1062,8 +1068,6 @@ int tpm2_rm_chip_init(struct tpm_chip *chip)
 {
 	struct tpm2_rm_chip *rm;
 
-	if (chip->rm)
-		return 0;
 	rm = kzalloc(sizeof(*rm), GFP_KERNEL);
 	if (!rm)
 		return -ENOMEM;

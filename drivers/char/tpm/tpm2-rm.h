@@ -25,58 +25,22 @@
 struct tpm_chip;
 struct tpm_buf;
 
-/* TPM 2.0 constants used by the RM and not defined in <linux/tpm.h>. */
-#define TPM2_RM_CC_HMAC_START		0x015B
-#define TPM2_RM_CC_LOAD_EXTERNAL	0x0167
-#define TPM2_RM_CC_START_AUTH_SESSION	0x0176
+/* TPM_CC_SetLocality of the reference TPM and swtpm (vendor range). */
 #define TPM2_RM_CC_SET_LOCALITY		0x20001000
-#define TPM2_RM_CC_VENDOR		BIT(29)
-#define TPM2_RM_CC_CHANGE_EPS		0x0124
-#define TPM2_RM_CC_CHANGE_PPS		0x0125
-#define TPM2_RM_CC_CLEAR		0x0126
-#define TPM2_RM_CC_CLEAR_CONTROL	0x0127
-#define TPM2_RM_CC_FIELD_UPGRADE_START	0x012F
-#define TPM2_RM_CC_DA_LOCK_RESET	0x0139
-#define TPM2_RM_CC_DA_PARAMETERS	0x013A
-#define TPM2_RM_CC_FIELD_UPGRADE_DATA	0x0141
-#define TPM2_RM_CC_FIRMWARE_READ	0x0179
 
-#define TPM2_RM_RC_BAD_TAG		0x001E
-#define TPM2_RM_ST_RSP_COMMAND		0x00C4
-#define TPM2_RM_RC_VALUE		0x0084
-#define TPM2_RM_RC_AUTHSIZE		0x0144
-#define TPM2_RM_RC_AUTH_CONTEXT		0x0145
-#define TPM2_RM_RC_COMMAND_SIZE		0x0142
-#define TPM2_RM_RC_OBJECT_MEMORY	0x0902
-#define TPM2_RM_RC_SESSION_MEMORY	0x0903
-#define TPM2_RM_RC_CONTEXT_GAP		0x0901
-#define TPM2_RM_RC_YIELDED		0x0908
-#define TPM2_RM_RC_INITIALIZE		0x0100
+/* The fields of a TPM_RC (TPM 2.0 Part 2, 6.6.3). */
 #define TPM2_RM_RC_WARN_MASK		0x0980
 #define TPM2_RM_RC_WARN			0x0900
 #define TPM2_RM_RC_P			0x0040
 #define TPM2_RM_RC_S			0x0800
 #define TPM2_RM_RC_N_SHIFT		8
 
-#define TPM2_RM_PT_HR_TRANSIENT_MIN	0x010E
-#define TPM2_RM_PT_HR_LOADED_MIN	0x0110
-#define TPM2_RM_PT_ACTIVE_SESSIONS_MAX	0x0111
-#define TPM2_RM_PT_CONTEXT_GAP_MAX	0x0114
-#define TPM2_RM_PT_MAX_OBJECT_CONTEXT	0x0121
-#define TPM2_RM_PT_MAX_SESSION_CONTEXT	0x0122
-
-#define TPM2_RM_HT_TRANSIENT		0x80
-#define TPM2_RM_HT_PERSISTENT		0x81
-#define TPM2_RM_HT_HMAC_SESSION		0x02
-#define TPM2_RM_HT_POLICY_SESSION	0x03
-#define TPM2_RM_HANDLE_TYPE(h)		((h) >> 24)
 #define TPM2_RM_VHANDLE_MASK		GENMASK(23, 0)
 
 /* A TPMS_CONTEXT starts with sequence (u64) and then savedHandle (u32). */
 #define TPM2_RM_CONTEXT_SAVED_HANDLE	8
 #define TPM2_RM_CONTEXT_MIN_SIZE	18
 #define TPM2_RM_SAVED_SEQUENCE		0x80000002
-#define TPM2_RM_SU_CLEAR		0x0000
 
 #define TPM2_RM_MAX_HANDLES		3
 #define TPM2_RM_MAX_AUTHS		3
@@ -449,8 +413,6 @@ struct tpm2_rm_cmd {
 };
 
 /* tpm2-rm-cmd.c: pure command and response parsing */
-bool tpm2_rm_find_cc_attrs(const u32 *tbl, unsigned int nr, u32 cc,
-			   u32 *attrs);
 u32 tpm2_rm_cmd_parse(const u8 *buf, size_t len, u32 attrs,
 		      struct tpm2_rm_cmd *cmd);
 size_t tpm2_rm_rsp_header(u8 *buf, u16 tag, u32 rc);

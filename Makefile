@@ -133,7 +133,8 @@ help:
 	@echo "                on the minimal and the debug kernel, tpm-tis"
 	@echo "make kernel     build the kernel only"
 	@echo "make bench      both flavours on swtpm: TPM commands, time, memory;"
-	@echo "                table on stdout, CSV and PNG in results/ (not a test)"
+	@echo "                table on stdout, CSV and PNG in results/ (not a test);"
+	@echo "                BENCH_CONFIGS='minimal hmac' (default) picks the kernels"
 	@echo "make refresh    rewrite patches/BASE/ from commits made in build/src-rm-BASE"
 	@echo "make series     git format-patch series + cover letter in build/series"
 	@echo "make series-check  git am, build each commit, checkpatch, sparse,"
@@ -254,15 +255,20 @@ check-extended: kernel-minimal kernel-debug selftests initramfs
 		$(foreach p,$(PERSONALITIES),$(BUILD)/results-tis-$(p)) \
 		$(BUILD)/results-personality/tap
 
-# The benchmark (qemu-harness/bench/): builds both flavours, boots each on a
-# fresh swtpm and reports; not part of check.  Without an rm kernel it
-# reports base alone.
+# The benchmark (qemu-harness/bench/): builds both flavours in each config
+# of BENCH_CONFIGS (minimal: the minimal workloads; hmac: the kernel-mix
+# workloads), boots each on a fresh swtpm and reports; not part of check.
+# Without an rm kernel it reports base alone.
+BENCH_CONFIGS ?= minimal hmac
 bench: initramfs
-	@$(MAKE) --no-print-directory kernel FLAVOUR=base
-	@fl=base; \
-	if $(MAKE) --no-print-directory kernel FLAVOUR=rm; then fl="base rm"; \
-	else echo "bench: the rm flavour did not build; base only" >&2; fi; \
-	FLAVOURS="$$fl" BUILD=$(BUILD) BASE=$(BASE) REPO=$(R) INITRAMFS=$(INITRAMFS) \
+	@for c in $(BENCH_CONFIGS); do \
+		$(MAKE) --no-print-directory kernel FLAVOUR=base CONFIG=$$c || exit 1; done
+	@fl="base rm"; \
+	for c in $(BENCH_CONFIGS); do \
+		$(MAKE) --no-print-directory kernel FLAVOUR=rm CONFIG=$$c || fl=base; done; \
+	[ "$$fl" = base ] && echo "bench: the rm flavour did not build; base only" >&2; \
+	FLAVOURS="$$fl" BENCH_CONFIGS='$(BENCH_CONFIGS)' BUILD=$(BUILD) BASE=$(BASE) \
+		REPO=$(R) INITRAMFS=$(INITRAMFS) \
 		PERSONALITY='$(PERSONALITY)' PERSONALITY_SEED='$(PERSONALITY_SEED)' \
 		$(H)/bench/bench.sh $(R)/results
 

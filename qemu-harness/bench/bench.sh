@@ -3,10 +3,15 @@
 # make bench: boot each flavour in $FLAVOURS on a fresh swtpm (tpm-tis) with
 # swtpm's command log on, run the same workloads (guest.sh) in each, then
 # print the report and write CSV and PNG to the results folder ($1).
+# BENCH_CONFIGS (default "minimal hmac") names the kernel configs booted:
+# minimal runs the minimal set of workloads, hmac (TCG_TPM2_HMAC, IMA,
+# trusted keys, TPM hwrng) the kernel-mix workloads; an hmac boot's rows
+# name the kernel FLAVOUR-hmac.
 # A benchmark, not a test: it fails only when it could not measure.
 set -eu
 OUT=$1
 : "${BUILD:?}" "${REPO:?}" "${INITRAMFS:?}" "${FLAVOURS:=base rm}"
+: "${BENCH_CONFIGS:=minimal hmac}"
 : "${BENCH_N:=500}" "${BENCH_CLIENTS_N:=496}" "${BENCH_IDLE:=1000}"
 : "${BENCH_TOOLS:=50}" "${BENCH_TIMEOUT:=3600}"
 bench=$REPO/qemu-harness/bench
@@ -31,36 +36,45 @@ lib=$REPO/tools/testing/selftests/tpm2
 gcc -O2 -Wall -I"$lib" -o "$bin" "$bench/tpmbench.c" "$lib/tpm2_lib.c"
 
 start=$(date +%s)
-for f in $FLAVOURS; do
-	rm -f "$OUT/$f.results" "$OUT/$f.trace" "$OUT/$f.console"
-	# One retry when the kernel did not come up (TCG on a loaded host).
-	for try in 1 2; do
-		echo "bench: $f: booting (guest console: $OUT/$f.console)"
-		SWTPM_LOG_LEVEL=20 SWTPM_LOG_COPY="$tmp/$f.log" \
-		RESULTS_COPY="$OUT/$f.results" RUN_TIMEOUT="$BENCH_TIMEOUT" \
-		BUILD="$BUILD" REPO="$REPO" INITRAMFS="$INITRAMFS" \
-		KERNEL="$BUILD/obj-${BASE:-6.12}-$f-minimal/arch/x86/boot/bzImage" \
-		TPM=tis CONFIG=minimal SRC_RM="$BUILD/src-rm-${BASE:-6.12}" \
-		TESTS="$BUILD/selftests-${BASE:-6.12}" QUIET=quiet APPEND=no_timer_check \
-			"$REPO/qemu-harness/scripts/boot.sh" cmd \
-			"$(printf '%q ' sh "$bench/guest.sh" "$bin" "$BENCH_N" "$BENCH_CLIENTS_N" "$BENCH_IDLE" "$BENCH_TOOLS")" \
-			</dev/null >"$OUT/$f.console" 2>&1 ||
-			echo "bench: $f: boot exited with $?" >&2
-		grep -q '^I kernel' "$OUT/$f.results" 2>/dev/null && break
+tags=
+for c in $BENCH_CONFIGS; do
+	case $c in minimal|hmac) ;; *) echo "bench: BENCH_CONFIGS: no config $c" >&2; exit 1 ;; esac
+	for f in $FLAVOURS; do
+		t=$f
+		[ "$c" = minimal ] || t=$f-$c
+		kernel=$BUILD/obj-${BASE:-6.12}-$f-$c/arch/x86/boot/bzImage
+		[ -f "$kernel" ] || { echo "bench: $t: no kernel at $kernel; skipped" >&2; continue; }
+		rm -f "$OUT/$t.results" "$OUT/$t.trace" "$OUT/$t.console"
+		# One retry when the kernel did not come up (TCG on a loaded host).
+		for try in 1 2; do
+			echo "bench: $t: booting (guest console: $OUT/$t.console)"
+			SWTPM_LOG_LEVEL=20 SWTPM_LOG_COPY="$tmp/$t.log" \
+			RESULTS_COPY="$OUT/$t.results" RUN_TIMEOUT="$BENCH_TIMEOUT" \
+			BUILD="$BUILD" REPO="$REPO" INITRAMFS="$INITRAMFS" \
+			KERNEL="$kernel" TPM=tis CONFIG="$c" SRC_RM="$BUILD/src-rm-${BASE:-6.12}" \
+			TESTS="$BUILD/selftests-${BASE:-6.12}" QUIET=quiet APPEND=no_timer_check \
+				"$REPO/qemu-harness/scripts/boot.sh" cmd \
+				"$(printf '%q ' sh "$bench/guest.sh" "$bin" "$BENCH_N" "$BENCH_CLIENTS_N" "$BENCH_IDLE" "$BENCH_TOOLS" "$c")" \
+				</dev/null >"$OUT/$t.console" 2>&1 ||
+				echo "bench: $t: boot exited with $?" >&2
+			grep -q '^I kernel' "$OUT/$t.results" 2>/dev/null && break
+		done
+		grep -q '^E done' "$OUT/$t.results" 2>/dev/null ||
+			echo "bench: $t: the guest job did not finish; see $OUT/$t.console" >&2
+		[ -f "$tmp/$t.log" ] || { echo "bench: $t: no swtpm log" >&2; exit 1; }
+		awk -f "$bench/trace.awk" "$tmp/$t.log" > "$OUT/$t.trace"
+		rm -f "$tmp/$t.log"
+		tags="$tags $t"
 	done
-	grep -q '^E done' "$OUT/$f.results" 2>/dev/null ||
-		echo "bench: $f: the guest job did not finish; see $OUT/$f.console" >&2
-	[ -f "$tmp/$f.log" ] || { echo "bench: $f: no swtpm log" >&2; exit 1; }
-	awk -f "$bench/trace.awk" "$tmp/$f.log" > "$OUT/$f.trace"
-	rm -f "$tmp/$f.log"
 done
 
 files= fls=
-for f in base rm; do
-	case " $FLAVOURS " in *" $f "*) ;; *) continue ;; esac
-	files="$files $OUT/$f.results $OUT/$f.trace"
-	fls="$fls $f"
+for t in base rm base-hmac rm-hmac; do
+	case " $tags " in *" $t "*) ;; *) continue ;; esac
+	files="$files $OUT/$t.results $OUT/$t.trace"
+	fls="$fls $t"
 done
+[ -n "$files" ] || { echo "bench: nothing was measured" >&2; exit 1; }
 # shellcheck disable=SC2086
 awk -f "$bench/belady.awk" -f "$bench/report.awk" -v csv="$OUT/bench.csv" \
 	-v dat="$tmp/plot.dat" $files > "$OUT/bench.md"

@@ -2,9 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0
 # The benchmark's guest job: run every workload once on this kernel and write
 # one "W ..." result line per workload to the results port (/dev/ttyS1).
-#   guest.sh TPMBENCH N CLIENTS_N IDLE_FILES TOOLS_ITERS
+#   guest.sh TPMBENCH N CLIENTS_N IDLE_FILES TOOLS_ITERS [SET]
+# SET: minimal (default; the workloads of the minimal kernel), hmac (the
+# kernel-mix workloads, for the hmac kernel) or all.  BENCH_KMIX_N sets the
+# kernel-mix size (default N, at least 10).
 set -eu
-bin=$1 n=$2 cn=$3 idle=$4 iters=$5
+bin=$1 n=$2 cn=$3 idle=$4 iters=$5 set=${6:-minimal}
+kn=${BENCH_KMIX_N:-$n}
+[ "$kn" -ge 10 ] || kn=10
 results=${BENCH_RESULTS:-/dev/ttyS1}
 work=$(mktemp -d /tmp/bench.XXXXXX)
 cleanup() { rm -rf "$work"; }
@@ -94,6 +99,39 @@ tools() {
 	cd /
 }
 
+# kmix-ima: a rule that measures the files kmix reads (owner 4243, as in
+# tpmbench.c), on /tmp (the guest's tmpfs, not the 9p root).
+kmix_ima() {
+	ima=/sys/kernel/security/ima
+	if [ ! -e "$ima/policy" ]; then
+		echo "bench: kmix-ima: no IMA policy file; skipped"
+		echo "W id=30 name=kmix-ima status=skip error=no_ima" >> "$results"
+		return 0
+	fi
+	grep -qs 'fowner=4243' "$ima/policy" ||
+		echo 'measure func=FILE_CHECK mask=MAY_READ fowner=4243' > "$ima/policy"
+	mkdir -p "$work/ima"
+	export BENCH_IMA_DIR="$work/ima"
+	run kmix-ima kmix 30 "$kn" ima
+	rm -rf "$work/ima"
+}
+
+# kmix-hwrng: /dev/hwrng reads go to the TPM while it is the current hwrng
+# (the kernel's hwrng thread then reads it too, about once a minute; the
+# report leaves those reads out).
+kmix_hwrng() {
+	tpmrng=$(tr ' ' '\n' < "$rng/rng_available" 2>/dev/null | grep '^tpm' | head -n1)
+	if [ -z "$tpmrng" ]; then
+		echo "bench: kmix-hwrng: no TPM hwrng; skipped"
+		echo "W id=32 name=kmix-hwrng status=skip error=no_tpm_hwrng" >> "$results"
+		return 0
+	fi
+	old=$(cat "$rng/rng_current")
+	echo "$tpmrng" > "$rng/rng_current"
+	run kmix-hwrng kmix 32 "$kn" hwrng
+	echo "$old" > "$rng/rng_current"
+}
+
 # Keep the kernel's hwrng thread off the TPM: its GetRandom would land in
 # the trace (and, on the new RM, count as kernel use of the TPM).
 rng=/sys/class/misc/hw_random
@@ -101,20 +139,30 @@ for r in $(cat "$rng/rng_available" 2>/dev/null); do
 	case $r in virtio*) echo "$r" > "$rng/rng_current" ;; esac
 done
 echo "bench: kernel $(uname -r), hwrng $(cat "$rng/rng_current" 2>/dev/null)"
-echo "I kernel=$(uname -r) hwrng=$(cat "$rng/rng_current" 2>/dev/null)" >> "$results"
 
-run sign-1 sign1 1 "$n"
-run raw raw 3 "$n"
-run mixed-1 mixed1 2 "$n"
-i=0
-for k in 1 2 4 8 16; do
-	run "clients-$k-lock" clients $((10 + i)) "$cn" "$k" 1
-	run "clients-$k-free" clients $((20 + i)) "$cn" "$k" 0
-	i=$((i + 1))
-done
-# Idle files are opened under several uids (tpmbench.c): let them open it.
-chmod 0666 /dev/tpmrm0
-run idle idle 6 "$idle"
-tools 4 /dev/tpmrm0 tools
-tools 5 /dev/tpm0 tools-raw
+echo "I kernel=$(uname -r) hwrng=$(cat "$rng/rng_current" 2>/dev/null) set=$set" >> "$results"
+
+minimal_set() {
+	run sign-1 sign1 1 "$n"
+	run raw raw 3 "$n"
+	run mixed-1 mixed1 2 "$n"
+	i=0
+	for k in 1 2 4 8 16; do
+		run "clients-$k-lock" clients $((10 + i)) "$cn" "$k" 1
+		run "clients-$k-free" clients $((20 + i)) "$cn" "$k" 0
+		i=$((i + 1))
+	done
+	# Idle files are opened under several uids (tpmbench.c): let them.
+	chmod 0666 /dev/tpmrm0
+	run idle idle 6 "$idle"
+	tools 4 /dev/tpmrm0 tools
+	tools 5 /dev/tpm0 tools-raw
+}
+
+case $set in
+minimal) minimal_set ;;
+hmac) kmix_ima; kmix_hwrng ;;
+all) minimal_set; kmix_ima; kmix_hwrng ;;
+*) echo "bench: unknown set $set" >&2; exit 2 ;;
+esac
 echo "E done" >> "$results"

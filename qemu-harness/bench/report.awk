@@ -59,6 +59,13 @@ FILENAME ~ /\.results$/ && $1 == "W" {
 	key = f SUBSEP kv["id"]
 	for (k in kv)
 		res[key, k] = kv[k]
+	# kmix: its kernel operations run in the loop phase of workload kid
+	if ("kid" in kv)
+		kmixk[f SUBSEP kv["kid"]] = kv["id"]
+	if (kv["name"] ~ /^kmix-/) {
+		nkmix += !(kv["id"] in kmixid)
+		kmixid[kv["id"]] = 1
+	}
 	if (!(kv["id"] in seen)) {
 		seen[kv["id"]] = 1
 		order[++nw] = kv["id"]
@@ -67,6 +74,24 @@ FILENAME ~ /\.results$/ && $1 == "W" {
 	next
 }
 FILENAME ~ /\.results$/ && $1 == "I" { info[flavour(FILENAME)] = $0; next }
+
+# kmix: the commands in the loop phase of its kernel workload (kid) are the
+# kernel operations'; in its client workload a GetRandom is the kernel's
+# hwrng thread (the client sends none): left out, and said.
+FILENAME ~ /\.trace$/ && $2 == 1 && (flavour(FILENAME) SUBSEP $1) in kmixk {
+	f = flavour(FILENAME)
+	key = f SUBSEP kmixk[f SUBSEP $1]
+	ktpm[key]++
+	kbycc[key, $3]++
+	kccs[$3] = 1
+	if ($4 != "00000000" && $4 != "-")
+		kerr[key, $3 ":" $4]++
+	next
+}
+FILENAME ~ /\.trace$/ && $2 == 1 && $3 == "0000017B" && (flavour(FILENAME), $1, "kid") in res {
+	khwrng[flavour(FILENAME) SUBSEP $1]++
+	next
+}
 
 # The kernel's hwrng thread (6.1 runs it even at quality 0) reads 64 bytes
 # from the TPM on every reseed: not the client's, not the RM's; left out.
@@ -132,7 +157,7 @@ function row(f, id,    key, name, ops, c, t, opt, k, extra) {
 	CL[key] = bycc[key, "00000161"] + 0
 	if (res[key, "status"] != "ok") {
 		printf "| %s | %s | %s |  |  |  |  |  |  |  |  |  |\n",
-		       name, f, limit_words(res[key, "error"])
+		       name, f, res[key, "status"] == "skip" ? "skipped: " res[key, "error"] : limit_words(res[key, "error"])
 		printf "%s,%s,fail,,,,,,,,,,,,\n", name, f > csv
 		return
 	}
@@ -150,6 +175,87 @@ function row(f, id,    key, name, ops, c, t, opt, k, extra) {
 	       opt > csv
 }
 
+# TPM command names for the kernel-side breakdown.
+function ccname(cc) {
+	if (cc == "00000161") return "ContextLoad"
+	if (cc == "00000162") return "ContextSave"
+	if (cc == "00000165") return "FlushContext"
+	if (cc == "00000176") return "StartAuthSession"
+	if (cc == "00000182") return "PCR_Extend"
+	if (cc == "0000017B") return "GetRandom"
+	if (cc == "00000131") return "CreatePrimary"
+	if (cc == "0000015D") return "Sign"
+	return "cc " cc
+}
+
+# One row of the kernel-mix table: client side, then kernel side.
+function kmix_row(f, id,    key, kops, c, t, kt, by, cc) {
+	KT[f, id] = KC[f, id] = ""
+	key = f SUBSEP id
+	if (res[key, "status"] != "ok") {
+		printf "| %s | %s | %s |  |  |  |  |  |  |  |  |  |  |\n", res[key, "name"], f,
+		       res[key, "status"] == "skip" ? "skipped: " res[key, "error"] : "fail: " res[key, "error"]
+		return
+	}
+	kops = res[key, "kops"] + 0
+	c = res[key, "cmds"] + 0
+	t = tpm[key] + 0
+	kt = ktpm[key] + 0
+	KT[key] = kt
+	KC[key] = ratio(t, c)
+	by = ""
+	for (cc in kccs)
+		if (kbycc[key, cc])
+			by = by (by == "" ? "" : ", ") ccname(cc) " " kbycc[key, cc]
+	printf "| %s | %s | %d | %d | %s | %d | %d | %s | %s | %s | %s | %s | %s |\n",
+	       res[key, "name"], f, c, t, fmt(ratio(t, c), 3), kops, kt,
+	       fmt(ratio(kt, kops), 2), by == "" ? "-" : by,
+	       fmt(res[key, "med_us"] / 1000, 2), fmt(res[key, "p95_us"] / 1000, 2),
+	       fmt(res[key, "kmed_us"] / 1000, 2), fmt(res[key, "kp95_us"] / 1000, 2)
+	printf "%s,%s,kernel,%d,,%d,%s,,%d,%d,%d,%s,%s,,,\n", res[key, "name"], f,
+	       kops, kt, ratio(kt, kops), kbycc[key, "00000161"], kbycc[key, "00000162"],
+	       kbycc[key, "00000165"], res[key, "kmed_us"] / 1000,
+	       res[key, "kp95_us"] / 1000 > csv
+}
+
+# The kernel-mix workloads (hmac kernels): their table and goals.
+function kmix_report(    i, j, id, r, b, x, y, nm, ok, every) {
+	for (i = 1; i <= nw; i++)
+		if (order[i] in kmixid)
+			for (j = 1; j <= nf; j++)
+				if (res[fls[j], order[i], "every"] != "")
+					every = res[fls[j], order[i], "every"]
+	if (!nkmix)
+		return
+	print ""
+	printf "Kernel mix: a sign loop (key and HMAC session on /dev/tpmrm0) with one kernel operation after every %s client commands; kernel-side TPM commands are those between the markers around each kernel operation, counted by swtpm.\n", every == "" ? "-" : every
+	print ""
+	print "| workload | kernel | client cmds | client TPM cmds | TPM/client | kernel ops | kernel-side TPM cmds | TPM/kernel op | kernel-side commands | client median ms | client p95 ms | kernel op median ms | kernel op p95 ms |"
+	print "|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|"
+	for (i = 1; i <= nw; i++)
+		if (order[i] in kmixid)
+			for (j = 1; j <= nf; j++)
+				if ((fls[j], order[i], "name") in res)
+					kmix_row(fls[j], order[i])
+	print ""
+	print "Kernel op time: the operation (a read of a new IMA-measured file, or of /dev/hwrng) and the closing marker, a user command in front of which upstream ends the kernel's HMAC session."
+	print ""
+	for (i = 1; i <= nw; i++) {
+		id = order[i]
+		if (!(id in kmixid))
+			continue
+		r = "rm-hmac" SUBSEP id
+		b = "base-hmac" SUBSEP id
+		nm = res[r, "name"] != "" ? res[r, "name"] : res[b, "name"]
+		ok = res[r, "status"] == "ok" && res[b, "status"] == "ok"
+		x = ok ? ratio(KT[b], KT[r]) : ""
+		y = res[r, "status"] == "ok" ? KC[r] : ""
+		goal(x == "" || y == "" ? "" : x >= 3 && y <= 1.05,
+		     sprintf("%s (hmac kernels): kernel-side TPM commands base/ours %s/%s = %s (>= 3); ours %s TPM commands per client command (<= 1.05)",
+			     nm, ok ? KT[b] : "-", ok ? KT[r] : "-", fmt(x, 2), fmt(y, 3)))
+	}
+}
+
 function goal(ok, text) {
 	printf "- goal %s: %s\n", ok == "" ? "NOT MEASURED" : ok ? "reached" : "NOT reached", text
 }
@@ -165,7 +271,7 @@ END {
 	print "workload,kernel,status,ops,client_cmds,tpm_cmds,tpm_per_client,extra_per_client,context_loads,context_saves,flushes,median_ms,p95_ms,model_spi_ms_per_op,model_i2c_ms_per_op,optimum_loads" > csv
 	print "| workload | kernel | ops | client cmds | TPM cmds | TPM/client | extra/client | load/save/flush | median ms | p95 ms | model SPI ms/op | model I2C ms/op | loads / optimum |"
 	print "|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|"
-	nf = split("base rm", fls, " ")
+	nf = split("base rm base-hmac rm-hmac", fls, " ")
 	for (i = 1; i <= nw; i++)
 		for (j = 1; j <= nf; j++)
 			if ((fls[j], order[i], "name") in res)
@@ -196,6 +302,8 @@ END {
 	goal(x == "" ? "" : x <= 4096, sprintf("idle kernel memory per open file on ours %s B by MemFree (Slab %s B); base %s B (Slab %s B) (<= 4096)",
 	     x == "" ? "-" : x, ri == "" ? "-" : res[ri, "slab_b_per_file"],
 	     bi == "" ? "-" : res[bi, "memfree_b_per_file"], bi == "" ? "-" : res[bi, "slab_b_per_file"]))
+
+	kmix_report()
 
 	# The RM's own counters against swtpm's count, loop phases of rm.
 	print ""
@@ -232,6 +340,16 @@ END {
 			continue
 		printf "- TPM errors in the setup of %s %s (failed): %d x cc:rc %s\n",
 		       p[1], res[p[1], p[2], "name"], serr[k], p[3]
+	}
+	for (k in kerr) {
+		split(k, p, SUBSEP)
+		printf "- TPM errors in the kernel operations of %s %s: %d x cc:rc %s\n",
+		       p[1], res[p[1], p[2], "name"], kerr[k], p[3]
+	}
+	for (k in khwrng) {
+		split(k, p, SUBSEP)
+		printf "- left out of the counts: %d GetRandom of the kernel's hwrng thread in the client loop of %s %s\n",
+		       khwrng[k], p[1], res[k, "name"]
 	}
 	for (k in hwrng) {
 		split(k, p, SUBSEP)

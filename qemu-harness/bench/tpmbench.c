@@ -18,6 +18,7 @@
 #include <time.h>
 #include <signal.h>
 #include <unistd.h>
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -29,6 +30,10 @@
 #define BENCH_LOOP		1
 #define BENCH_TEARDOWN		2
 #define BENCH_MAX_CLIENTS	64
+/* kmix: one kernel operation after every BENCH_KOP_EVERY client commands */
+#define BENCH_KOP_EVERY		10
+/* kmix-ima: files of this owner are measured (guest.sh writes the rule) */
+#define BENCH_IMA_OWNER		4243
 
 static const char * const bench_counters[] = {
 	"context_loads", "context_saves", "flushes", "evictions", "retries",
@@ -303,6 +308,110 @@ static void bench_mixed1(struct bench_result *r, long n)
 	close(fd);
 }
 
+/*
+ * The kernel operation of kmix-ima: read a new file that IMA's policy
+ * measures, so the kernel extends PCR 10. The file is made and handed to
+ * BENCH_IMA_OWNER before the caller's marker (no TPM command in that).
+ */
+static int bench_ima_prepare(const char *dir, long i, char *path, size_t len)
+{
+	uint8_t data[64];
+	int fd, ok;
+
+	snprintf(path, len, "%s/m%ld", dir, i);
+	fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0644);
+	if (fd < 0)
+		return -errno;
+	tpm2_random(data, sizeof(data));
+	ok = write(fd, data, sizeof(data)) == sizeof(data);
+	close(fd);
+	if (!ok)
+		return -EIO;
+	return chown(path, BENCH_IMA_OWNER, BENCH_IMA_OWNER) ? -errno : 0;
+}
+
+/* Read @len (<= 64) bytes of @path: a new file or /dev/hwrng. */
+static int bench_kernel_op(const char *path, size_t len)
+{
+	uint8_t buf[64];
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len);
+	close(fd);
+	return n > 0 ? 0 : (n < 0 ? -errno : -EIO);
+}
+
+/*
+ * kmix-ima and kmix-hwrng: sign-1 (key and HMAC session on /dev/tpmrm0)
+ * with one kernel operation after every BENCH_KOP_EVERY signs. The signs
+ * run in the loop phase of workload ID, each kernel operation in the loop
+ * phase of ID + 1: marker ID + 1, the operation, marker ID. The kernel
+ * op's time includes that closing marker, a user command, in front of
+ * which upstream ends the kernel's session.
+ */
+static void bench_kmix(struct bench_result *r, long n, const char *kop)
+{
+	const char *dir = getenv("BENCH_IMA_DIR");
+	long i, k = 0, nk = n / BENCH_KOP_EVERY;
+	struct bench_signer s;
+	char path[256];
+	double t, *klat;
+	int fd, ret, ima = !strcmp(kop, "ima");
+
+	if (!ima && strcmp(kop, "hwrng"))
+		bench_die("kmix: kernel op must be ima or hwrng", -EINVAL);
+	if (ima && !dir)
+		bench_die("kmix-ima: BENCH_IMA_DIR unset", -EINVAL);
+	bench_mark(r->id, BENCH_SETUP);
+	fd = tpm2_open_env(TPM2_RM_DEV);
+	if (fd < 0)
+		bench_die(TPM2_RM_DEV, fd);
+	ret = bench_signer_setup(fd, &s, 1);
+	if (ret)
+		bench_die("kmix setup", ret);
+	r->lat_us = calloc(n, sizeof(double));
+	klat = calloc(nk ? nk : 1, sizeof(double));
+	if (!r->lat_us || !klat)
+		bench_die("kmix: calloc", -ENOMEM);
+	bench_loop_begin(r);
+	for (i = 0; i < n; i++) {
+		t = bench_now_us();
+		ret = bench_sign(fd, &s);
+		if (ret)
+			bench_die("kmix sign", ret);
+		r->lat_us[i] = bench_now_us() - t;
+		if ((i + 1) % BENCH_KOP_EVERY)
+			continue;
+		snprintf(path, sizeof(path), "/dev/hwrng");
+		if (ima) {
+			ret = bench_ima_prepare(dir, k, path, sizeof(path));
+			if (ret)
+				bench_die("kmix-ima: new file", ret);
+		}
+		bench_mark(r->id + 1, BENCH_LOOP);
+		t = bench_now_us();
+		ret = bench_kernel_op(path, ima ? 64 : 32);
+		if (ret)
+			bench_die(ima ? "kmix-ima: read" : "kmix-hwrng: read", ret);
+		bench_mark(r->id, BENCH_LOOP);
+		klat[k++] = bench_now_us() - t;
+	}
+	bench_loop_end(r);
+	r->ops = r->cmds = n;
+	bench_signer_teardown(fd, &s);
+	close(fd);
+	qsort(klat, k, sizeof(double), bench_cmp);
+	snprintf(r->extra, sizeof(r->extra),
+		 "kid=%d kops=%ld kmed_us=%.1f kp95_us=%.1f every=%d",
+		 r->id + 1, k, k ? klat[k / 2] : 0,
+		 k ? klat[(k * 95 + 99) / 100 - 1] : 0, BENCH_KOP_EVERY);
+	free(klat);
+}
+
 /* Returns 0, or -1 when a client sent "!" (it failed). */
 static int bench_wait_byte(int fd)
 {
@@ -545,12 +654,14 @@ static void bench_idle(struct bench_result *r, long nr)
 static void bench_usage(void)
 {
 	fprintf(stderr,
-		"usage: tpmbench sign1|raw|mixed1|idle|clients|mark ID [args]\n"
+		"usage: tpmbench sign1|raw|mixed1|idle|clients|kmix|mark ID [args]\n"
 		"  tpmbench sign1 ID N          N signs on /dev/tpmrm0\n"
 		"  tpmbench raw ID N            N signs on /dev/tpm0\n"
 		"  tpmbench mixed1 ID N         N policy signs, 3 keys\n"
 		"  tpmbench clients ID N K L    K clients, N/K signs each, L=1 lockstep\n"
 		"  tpmbench idle ID FILES       FILES open files with one key each\n"
+		"  tpmbench kmix ID N KOP       N signs, a kernel op (ima|hwrng)\n"
+		"                               every 10 in workload ID + 1\n"
 		"  tpmbench mark ID PHASE       send one marker\n");
 	exit(2);
 }
@@ -581,6 +692,8 @@ int main(int argc, char **argv)
 		bench_mixed1(&r, n);
 	} else if (!strcmp(argv[1], "idle")) {
 		bench_idle(&r, n);
+	} else if (!strcmp(argv[1], "kmix") && argc == 5 && r.id < 0x3ff) {
+		bench_kmix(&r, n, argv[4]);
 	} else if (!strcmp(argv[1], "clients") && argc == 6) {
 		int k = atoi(argv[4]);
 

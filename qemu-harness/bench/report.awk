@@ -192,6 +192,8 @@ function ccname(cc) {
 function kmix_row(f, id,    key, kops, c, t, kt, by, cc) {
 	KT[f, id] = KC[f, id] = ""
 	key = f SUBSEP id
+	if (res[key, "name"] == "")
+		return	# no such run (an empty entry another lookup made)
 	if (res[key, "status"] != "ok") {
 		printf "| %s | %s | %s |  |  |  |  |  |  |  |  |  |  |\n", res[key, "name"], f,
 		       res[key, "status"] == "skip" ? "skipped: " res[key, "error"] : "fail: " res[key, "error"]

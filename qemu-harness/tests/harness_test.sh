@@ -103,7 +103,7 @@ result "$rc" "first make run (demo) from a clone at a path with a space under /t
 
 log=$work/link.log
 rc=0
-(cd "$link" && make -s run CMD="test \"\$(pwd)\" = '$link' && test -r README.md && build/selftests/tpmrm_space_test" \
+(cd "$link" && make -s run CMD="test \"\$(pwd)\" = '$link' && test -r README.md && build/selftests-6.12/tpmrm_space_test" \
 	</dev/null) > "$log" 2>&1 || rc=$?
 result "$rc" "make run CMD=... in a checkout reached through a symlink, in the caller's folder" "$log"
 

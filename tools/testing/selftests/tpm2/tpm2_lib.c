@@ -1396,6 +1396,112 @@ int tpm2_rm_counter(const char *name, uint64_t *val)
 	return tpm2_read_u64(path, val);
 }
 
+ssize_t tpm2_hwrng_read(void *buf, size_t len)
+{
+	int fd = open("/dev/hwrng", O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len);
+	close(fd);
+	return n;
+}
+
+int tpm2_ima_replay_pcr10(uint8_t *pcr)
+{
+	uint8_t *log = malloc(1 << 20), sha1[20], zero[20] = { 0 }, pair[64];
+	size_t len = 0, off = 0;
+	int fd, n;
+
+	if (!log)
+		return -ENOMEM;
+	fd = open(TPM2_IMA_DIR "binary_runtime_measurements", O_RDONLY);
+	if (fd < 0) {
+		free(log);
+		return -errno;
+	}
+	while ((n = read(fd, log + len, (1 << 20) - len)) > 0)
+		len += n;
+	close(fd);
+	memset(pcr, 0, 32);
+	while (off + 32 <= len) {
+		uint32_t idx, nlen, dlen;
+
+		memcpy(&idx, log + off, 4);
+		memcpy(sha1, log + off + 4, 20);
+		memcpy(&nlen, log + off + 24, 4);
+		off += 28 + nlen;
+		memcpy(&dlen, log + off, 4);
+		off += 4;
+		if (off + dlen > len)
+			break;
+		if (idx == 10) {
+			memcpy(pair, pcr, 32);
+			if (!memcmp(sha1, zero, 20))
+				memset(pair + 32, 0xff, 32);	/* violation */
+			else
+				tpm2_sha256(log + off, dlen, pair + 32);
+			tpm2_sha256(pair, 64, pcr);
+		}
+		off += dlen;
+	}
+	free(log);
+	return off == len ? 0 : -EINVAL;
+}
+
+int tpm2_ima_policy_once(void)
+{
+	static int done;
+	char rule[128];
+	int fd, n;
+
+	if (done)
+		return 0;
+	fd = open(TPM2_IMA_DIR "policy", O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	n = snprintf(rule, sizeof(rule),
+		     "measure func=FILE_CHECK mask=MAY_READ fowner=%d\n",
+		     TPM2_IMA_OWNER);
+	n = write(fd, rule, n) == n ? 0 : -errno;
+	close(fd);
+	done = !n;
+	return n;
+}
+
+int tpm2_ima_measure_files(const char *dir, unsigned int nr)
+{
+	static unsigned int seq;
+	char path[256], data[64], buf[64];
+	unsigned int i;
+	int fd;
+
+	for (i = 0; i < nr; i++) {
+		snprintf(path, sizeof(path), "%s/m%u-%d", dir, seq++, getpid());
+		fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0644);
+		if (fd < 0)
+			return -errno;
+		tpm2_random(data, sizeof(data));
+		if (write(fd, data, sizeof(data)) != sizeof(data)) {
+			close(fd);
+			return -EIO;
+		}
+		close(fd);
+		if (chown(path, TPM2_IMA_OWNER, TPM2_IMA_OWNER))
+			return -errno;
+		fd = open(path, O_RDONLY);
+		if (fd < 0)
+			return -errno;
+		if (read(fd, buf, sizeof(buf)) < 0) {
+			close(fd);
+			return -errno;
+		}
+		close(fd);
+	}
+	return 0;
+}
+
 int tpm2_get_property(int fd, uint32_t prop, uint32_t *val)
 {
 	struct tpm2_rsp rsp;

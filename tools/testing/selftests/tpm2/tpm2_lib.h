@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define TPM2_BUF_SIZE			4096
 
@@ -278,6 +279,22 @@ int tpm2_ff_write(const char *file, const char *val);
 /* RM counters in sysfs: 0 on success, -ENOENT when not provided. */
 int tpm2_rm_counter(const char *name, uint64_t *val);
 int tpm2_rm_has_counters(void);
+
+/* One read of /dev/hwrng: the bytes read or a negative errno. */
+ssize_t tpm2_hwrng_read(void *buf, size_t len);
+
+/*
+ * IMA (CONFIG_IMA_WRITE_POLICY): tpm2_ima_policy_once() adds a rule that
+ * measures files of owner TPM2_IMA_OWNER when read;
+ * tpm2_ima_measure_files() creates and reads @nr such files in @dir (a
+ * tmpfs: IMA does not measure 9p); tpm2_ima_replay_pcr10() computes PCR 10's
+ * sha256 bank from the binary measurement log.  0 or a negative errno.
+ */
+#define TPM2_IMA_DIR	"/sys/kernel/security/ima/"
+#define TPM2_IMA_OWNER	4242
+int tpm2_ima_policy_once(void);
+int tpm2_ima_measure_files(const char *dir, unsigned int nr);
+int tpm2_ima_replay_pcr10(uint8_t *pcr);
 
 /*
  * Leak audit (tpmrm_leak_test, tpmrm_fault_matrix_test): with every

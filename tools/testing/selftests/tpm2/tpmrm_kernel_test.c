@@ -25,8 +25,6 @@
 #include "tpm2_lib.h"
 
 #define NULL_NAME	"/sys/class/tpm/tpm0/null_name"
-#define IMA_DIR		"/sys/kernel/security/ima/"
-#define IMA_OWNER	4242	/* files of this owner are measured */
 #define NR_FILES	4
 #define PER_FILE	8
 #define KEY_SPEC_PROCESS_KEYRING	-2
@@ -100,18 +98,6 @@ static int check_and_release(struct holder *h, unsigned int nr)
 		close(h[i].fd);
 	}
 	return bad;
-}
-
-static ssize_t hwrng_read(void *buf, size_t len)
-{
-	int fd = open("/dev/hwrng", O_RDONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len);
-	close(fd);
-	return n;
 }
 
 /*
@@ -194,98 +180,6 @@ out:
 	return n;
 }
 
-/* Replay the sha256 bank of PCR 10 from IMA's binary measurement log. */
-static int ima_replay_pcr10(uint8_t *pcr)
-{
-	uint8_t *log = malloc(1 << 20), sha1[20], zero[20] = { 0 }, pair[64];
-	size_t len = 0, off = 0;
-	int fd, n;
-
-	fd = open(IMA_DIR "binary_runtime_measurements", O_RDONLY);
-	if (fd < 0 || !log)
-		return -errno;
-	while ((n = read(fd, log + len, (1 << 20) - len)) > 0)
-		len += n;
-	close(fd);
-	memset(pcr, 0, 32);
-	while (off + 32 <= len) {
-		uint32_t idx, nlen, dlen;
-
-		memcpy(&idx, log + off, 4);
-		memcpy(sha1, log + off + 4, 20);
-		memcpy(&nlen, log + off + 24, 4);
-		off += 28 + nlen;
-		memcpy(&dlen, log + off, 4);
-		off += 4;
-		if (off + dlen > len)
-			break;
-		if (idx == 10) {
-			memcpy(pair, pcr, 32);
-			if (!memcmp(sha1, zero, 20))
-				memset(pair + 32, 0xff, 32);	/* violation */
-			else
-				tpm2_sha256(log + off, dlen, pair + 32);
-			tpm2_sha256(pair, 64, pcr);
-		}
-		off += dlen;
-	}
-	free(log);
-	return off == len ? 0 : -EINVAL;
-}
-
-static int ima_policy_once(void)
-{
-	static int done;
-	char rule[128];
-	int fd, n;
-
-	if (done)
-		return 0;
-	fd = open(IMA_DIR "policy", O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	n = snprintf(rule, sizeof(rule),
-		     "measure func=FILE_CHECK mask=MAY_READ fowner=%d\n",
-		     IMA_OWNER);
-	n = write(fd, rule, n) == n ? 0 : -errno;
-	close(fd);
-	done = !n;
-	return n;
-}
-
-/* Create, and read, @nr new files that IMA measures. */
-static int ima_measure_files(const char *dir, unsigned int nr)
-{
-	static unsigned int seq;
-	char path[256], data[64], buf[64];
-	unsigned int i;
-	int fd;
-
-	for (i = 0; i < nr; i++) {
-		snprintf(path, sizeof(path), "%s/m%u-%d", dir, seq++, getpid());
-		fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0644);
-		if (fd < 0)
-			return -errno;
-		tpm2_random(data, sizeof(data));
-		if (write(fd, data, sizeof(data)) != sizeof(data)) {
-			close(fd);
-			return -EIO;
-		}
-		close(fd);
-		if (chown(path, IMA_OWNER, IMA_OWNER))
-			return -errno;
-		fd = open(path, O_RDONLY);
-		if (fd < 0)
-			return -errno;
-		if (read(fd, buf, sizeof(buf)) < 0) {
-			close(fd);
-			return -errno;
-		}
-		close(fd);
-	}
-	return 0;
-}
-
 FIXTURE(kernel) {
 	int hmac;		/* the kernel has HMAC sessions: test it */
 	char null_name[256];
@@ -323,17 +217,17 @@ TEST_F(kernel, kernel_users_beside_full_rm)
 	/* an older kselftest harness runs the test after a SKIP in setup */
 	if (!self->hmac)
 		SKIP(return, "no kernel HMAC sessions");
-	ASSERT_EQ(0, ima_policy_once());
+	ASSERT_EQ(0, tpm2_ima_policy_once());
 	/* made before the holders: the raw device evicts every RM context */
 	ASSERT_EQ(0, persistent_parent(1));
 	ASSERT_LT(0, hold_all(self->h, NR_FILES));
 
 	for (i = 0; i < 4; i++)
-		EXPECT_EQ((ssize_t)sizeof(rnd), hwrng_read(rnd, sizeof(rnd)));
-	EXPECT_EQ(0, ima_measure_files(self->dir, 4));
+		EXPECT_EQ((ssize_t)sizeof(rnd), tpm2_hwrng_read(rnd, sizeof(rnd)));
+	EXPECT_EQ(0, tpm2_ima_measure_files(self->dir, 4));
 	EXPECT_EQ(0, trusted_key_roundtrip());
 	/* tpm_chip disabled by a failed null key load: hwrng reads fail */
-	EXPECT_EQ((ssize_t)sizeof(rnd), hwrng_read(rnd, sizeof(rnd)));
+	EXPECT_EQ((ssize_t)sizeof(rnd), tpm2_hwrng_read(rnd, sizeof(rnd)));
 
 	ASSERT_EQ(0, read_text(NULL_NAME, after, sizeof(after)));
 	EXPECT_STREQ(self->null_name, after);
@@ -342,7 +236,7 @@ TEST_F(kernel, kernel_users_beside_full_rm)
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(0, tpm2_pcr_read(fd, 10, pcr));
 	close(fd);
-	ASSERT_EQ(0, ima_replay_pcr10(replay));
+	ASSERT_EQ(0, tpm2_ima_replay_pcr10(replay));
 	EXPECT_EQ(0, memcmp(pcr, replay, sizeof(pcr)));
 
 	EXPECT_EQ(0, check_and_release(self->h, NR_FILES));
@@ -389,19 +283,19 @@ TEST_F(kernel, three_sessions_right_after_ima_extend)
 	/* an older kselftest harness runs the test after a SKIP in setup */
 	if (!self->hmac)
 		SKIP(return, "no kernel HMAC sessions");
-	ASSERT_EQ(0, ima_policy_once());
+	ASSERT_EQ(0, tpm2_ima_policy_once());
 	fd = tpm2_open(TPM2_RM_DEV, O_RDWR);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, tpm2_create_primary(fd, TPM2_KEY_SIGN, NULL, 0, &key));
 	for (i = 0; i < 3; i++)
 		ASSERT_EQ(0, tpm2_start_session(fd, TPM2_SE_HMAC, &s[i]));
 	/* the kernel's session takes a slot for the extend, and keeps it */
-	ASSERT_EQ(0, ima_measure_files(self->dir, 1));
+	ASSERT_EQ(0, tpm2_ima_measure_files(self->dir, 1));
 	EXPECT_EQ(0, certify_three_sessions(fd, &key, s));
 	/* and the kernel measures again afterwards, in a new session */
-	ASSERT_EQ(0, ima_measure_files(self->dir, 1));
+	ASSERT_EQ(0, tpm2_ima_measure_files(self->dir, 1));
 	EXPECT_EQ(0, tpm2_pcr_read(fd, 10, pcr));
-	ASSERT_EQ(0, ima_replay_pcr10(replay));
+	ASSERT_EQ(0, tpm2_ima_replay_pcr10(replay));
 	EXPECT_EQ(0, memcmp(pcr, replay, sizeof(pcr)));
 	close(fd);
 }
@@ -416,7 +310,7 @@ TEST_F(kernel, raw_sees_no_kernel_session)
 	/* an older kselftest harness runs the test after a SKIP in setup */
 	if (!self->hmac)
 		SKIP(return, "no kernel HMAC sessions");
-	ASSERT_EQ((ssize_t)sizeof(rnd), hwrng_read(rnd, sizeof(rnd)));
+	ASSERT_EQ((ssize_t)sizeof(rnd), tpm2_hwrng_read(rnd, sizeof(rnd)));
 	fd = tpm2_open(TPM2_RAW_DEV, O_RDWR);
 	ASSERT_LE(0, fd);
 	n = tpm2_handles_by_type(fd, TPM2_HT_LOADED_SESSION, handles, 16);

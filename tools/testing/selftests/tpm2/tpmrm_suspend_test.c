@@ -14,6 +14,13 @@
  * environment (the harness sets it); otherwise it is skipped, so that
  * running the selftests as root on a workstation never puts it to sleep.
  *
+ * On a kernel with TCG_TPM2_HMAC (null_name in sysfs) and IMA, an IMA
+ * measurement just before suspend leaves the kernel's own HMAC session
+ * loaded, so the machine suspends with a live kernel session: the kernel
+ * ends it before TPM2_Shutdown, and after resume it measures again (PCR 10
+ * matches the log), hwrng reads succeed and null_name is unchanged, so the
+ * chip was not disabled.
+ *
  * The test arms the RTC alarm and writes "mem" to /sys/power/state itself,
  * and runs no other program after resume: a test guest whose root
  * filesystem does not come back from S3 (virtio-9p) can still run it from
@@ -25,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/rtc.h>
@@ -34,6 +42,7 @@
 
 #define RTC_DEV		"/dev/rtc0"
 #define WAKE_AFTER	2	/* seconds */
+#define NULL_NAME	"/sys/class/tpm/tpm0/null_name"
 
 FIXTURE(suspend) {
 	int ready;		/* setup done; 6.1's harness runs the test
@@ -43,6 +52,9 @@ FIXTURE(suspend) {
 	struct tpm2_key ka, kb;
 	struct tpm2_session sa, sb, sp;
 	struct tpm2_context sp_ctx;
+	int kernel;		/* HMAC kernel: its session is live */
+	char null_name[256];
+	char dir[64];		/* a tmpfs IMA measures files on */
 };
 
 static int power_state_has(const char *state)
@@ -136,12 +148,69 @@ close_rtc:
 	return ret;
 }
 
+static int read_text(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	return 0;
+}
+
+/*
+ * With kernel HMAC sessions: a tmpfs that IMA measures files on, and its
+ * policy.  1 on such a kernel, 0 without them, or a negative errno.
+ */
+static int kernel_setup(FIXTURE_DATA(suspend) *self)
+{
+	if (read_text(NULL_NAME, self->null_name, sizeof(self->null_name)))
+		return 0;
+	snprintf(self->dir, sizeof(self->dir), "/tmp/tpmrm_suspend_XXXXXX");
+	if (!mkdtemp(self->dir))
+		return -errno;
+	if (mount("tmpfs", self->dir, "tmpfs", 0, "size=1m")) {
+		rmdir(self->dir);
+		self->dir[0] = 0;
+		return -errno;
+	}
+	return tpm2_ima_policy_once() ?: 1;
+}
+
+/*
+ * An IMA measurement leaves the kernel's session loaded.  The hwrng
+ * thread may end it at any time (tpm2_get_random() does), so measure until
+ * the RM counts it, right before suspend.  The count, or -1 without the
+ * RM's counters.
+ */
+static long kernel_session_live(FIXTURE_DATA(suspend) *self)
+{
+	uint64_t live = 0;
+	int tries;
+
+	for (tries = 0; tries < 3; tries++) {
+		if (tpm2_ima_measure_files(self->dir, 1))
+			return -2;
+		if (tpm2_rm_counter("kernel_sessions", &live))
+			return -1;
+		if (live)
+			break;
+	}
+	return live;
+}
+
 FIXTURE_SETUP(suspend)
 {
 	self->ready = 0;
 	self->a = -1;
 	self->b = -1;
 	self->c = -1;
+	self->dir[0] = 0;
 	if (getuid())
 		SKIP(return, "needs root");
 	if (!getenv("TPMRM_SUSPEND") || strcmp(getenv("TPMRM_SUSPEND"), "1"))
@@ -172,6 +241,8 @@ FIXTURE_SETUP(suspend)
 	ASSERT_EQ(0, tpm2_start_session(self->c, TPM2_SE_POLICY, &self->sp));
 	ASSERT_EQ(0, tpm2_context_save(self->c, self->sp.handle,
 				       &self->sp_ctx));
+	self->kernel = kernel_setup(self);
+	ASSERT_LE(0, self->kernel);
 	self->ready = 1;
 }
 
@@ -180,6 +251,10 @@ FIXTURE_TEARDOWN(suspend)
 	close(self->a);
 	close(self->b);
 	close(self->c);
+	if (self->dir[0]) {
+		umount(self->dir);
+		rmdir(self->dir);
+	}
 }
 
 #define SUSPEND_OK	"/sys/power/suspend_stats/success"
@@ -187,6 +262,9 @@ FIXTURE_TEARDOWN(suspend)
 TEST_F(suspend, spaces_carry_on)
 {
 	uint64_t ev0 = 0, ev1 = 0, objs = 1, sess = 1, ok0, ok1;
+	uint8_t rnd[32], pcr[TPM2_DIGEST_SIZE], replay[TPM2_DIGEST_SIZE];
+	char after[256];
+	long live;
 	uint8_t digest[TPM2_DIGEST_SIZE];
 	struct tpm2_session fresh;
 	struct tpm2_auth auth;
@@ -198,6 +276,13 @@ TEST_F(suspend, spaces_carry_on)
 		return;
 	counters = !tpm2_rm_counter("evictions", &ev0);
 	ASSERT_EQ(0, tpm2_read_u64(SUSPEND_OK, &ok0));
+	if (self->kernel) {
+		live = kernel_session_live(self);
+		TH_LOG("kernel sessions at suspend: %ld", live);
+		ASSERT_NE(-2, live);
+		if (counters)
+			ASSERT_EQ(1, live);
+	}
 	ASSERT_EQ(0, suspend_and_resume("mem"));
 	/* the machine really went to sleep and came back */
 	ASSERT_EQ(0, tpm2_read_u64(SUSPEND_OK, &ok1));
@@ -229,6 +314,17 @@ TEST_F(suspend, spaces_carry_on)
 	ASSERT_EQ(0, tpm2_start_session(self->a, TPM2_SE_HMAC, &fresh));
 	auth.sess = &fresh;
 	EXPECT_EQ(0, tpm2_sign_check(self->a, &kfresh, &auth));
+	if (!self->kernel)
+		return;
+
+	/* a disabled chip (failed null key load) fails every one of these */
+	EXPECT_EQ((ssize_t)sizeof(rnd), tpm2_hwrng_read(rnd, sizeof(rnd)));
+	EXPECT_EQ(0, tpm2_ima_measure_files(self->dir, 1));
+	EXPECT_EQ(0, tpm2_pcr_read(self->a, 10, pcr));
+	ASSERT_EQ(0, tpm2_ima_replay_pcr10(replay));
+	EXPECT_EQ(0, memcmp(pcr, replay, sizeof(pcr)));
+	ASSERT_EQ(0, read_text(NULL_NAME, after, sizeof(after)));
+	EXPECT_STREQ(self->null_name, after);
 }
 
 TPMRM_TEST_MAIN()

@@ -223,19 +223,41 @@ check-boot: kernel selftests initramfs
 	@$(call check_boot,$(CONFIG),$(TPM))
 .PHONY: check-boot
 
+# make check's CPU-bound jobs that need no QEMU: the series check (every
+# commit built) and the backport's kernel and selftests.  They run with one
+# job beside the boots, which keep one core busy each (QEMU TCG, one vCPU),
+# and end before the backport's boot.
+check_background = { $(MAKE) --no-print-directory series-check JOBS=1; \
+	$(MAKE) --no-print-directory kernel selftests BASE=$(BACKPORT) \
+		CONFIG=minimal JOBS=1; }
+# Each phase's end, with the minutes since make check started.
+check_phase = echo "check: $(1): $$(date +%T), $$(( ($$(date +%s) - \
+	$$(stat -c %Y $(BUILD)/check-background.pid)) / 60 )) min"
+
 # On $(BASE) (6.12): the minimal kernel on tpm-tis and tpm-crb, the debug
 # and the hmac kernel on tpm-tis; then the 6.1 backport's minimal kernel on
 # tpm-tis.
 check: kernel-minimal kernel-debug kernel-hmac selftests initramfs
-	@rm -rf $(BUILD)/results-*
+	@rm -rf $(BUILD)/results-* $(BUILD)/check-background.*
+	@$(check_background) </dev/null >$(BUILD)/check-background.log 2>&1 & \
+		echo $$! > $(BUILD)/check-background.pid
+	@$(call check_phase,start)
 	@$(call check_boot,minimal,tis)
+	@$(call check_phase,boot minimal tis)
 	@$(call check_boot,minimal,crb)
+	@$(call check_phase,boot minimal crb)
 	@$(call check_boot,debug,tis)
+	@$(call check_phase,boot debug tis)
 	@$(call check_boot,hmac,tis)
+	@$(call check_phase,boot hmac tis)
+	@while kill -0 $$(cat $(BUILD)/check-background.pid) 2>/dev/null; do \
+		sleep 5; done
+	@$(call check_phase,background series check and $(BACKPORT) build ended)
 	@$(MAKE) --no-print-directory check-boot BASE=$(BACKPORT) CONFIG=minimal \
 		TPM=tis || true
+	@$(call check_phase,boot $(BACKPORT) tis)
 	@$(MAKE) --no-print-directory check-harness >/dev/null 2>&1 || true
-	@$(MAKE) --no-print-directory series-check >/dev/null 2>&1 || true
+	@$(call check_phase,harness test)
 	@$(personality_tests)
 	@$(H)/scripts/verdict.sh $(call results,minimal,tis) \
 		$(call results,minimal,crb) $(call results,debug,tis) \
@@ -286,7 +308,7 @@ series: base
 
 series-check: series
 	@mkdir -p $(BUILD)/results-series
-	@{ $(H)/scripts/series.sh check $(R) $(BUILD) $(BASE); \
+	@{ JOBS=$(JOBS) $(H)/scripts/series.sh check $(R) $(BUILD) $(BASE); \
 	   echo $$? > $(BUILD)/results-series/rc; } | tee $(BUILD)/results-series/tap
 	@exit $$(cat $(BUILD)/results-series/rc)
 

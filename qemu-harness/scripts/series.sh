@@ -164,7 +164,7 @@ check_builds() {
 		log=$obj/build-$c.log
 		rc=0
 		make -s -C "$tree" O="$obj" ARCH=x86_64 CC="ccache gcc" \
-			-j"$(nproc)" bzImage > "$log" 2>&1 || rc=1
+			-j"${JOBS:-$(nproc)}" bzImage > "$log" 2>&1 || rc=1
 		if grep -q 'warning:' "$log"; then
 			rc=1
 		fi

@@ -67,61 +67,22 @@ static int tpm2_rm_send(struct tpm_chip *chip, struct tpm_buf *buf,
 
 /*
  * The RM's own round trips to the TPM, one function per command, so that
- * fault injection (CONFIG_FAIL_FUNCTION) can fail each on its own.
+ * fault injection (CONFIG_FAIL_FUNCTION) can fail each on its own: each
+ * sends the command the RM built in @buf with tpm2_rm_send() and returns
+ * 0 (check *@tpm_rc) or a negative errno if nothing came back.
  */
+#define TPM2_RM_DEFINE_SEND(name)					\
+noinline int name(struct tpm_chip *chip, struct tpm_buf *buf,		\
+		  size_t *len, u32 *tpm_rc)				\
+{									\
+	return tpm2_rm_send(chip, buf, len, tpm_rc);			\
+}									\
+ALLOW_ERROR_INJECTION(name, ERRNO)
 
-/**
- * tpm2_rm_send_context_save() - send a ContextSave the RM built
- * @chip:	the chip, ops held
- * @buf:	the command; the response on success
- * @len:	receives the response length
- * @tpm_rc:	receives the response code
- *
- * Return: 0 (check @tpm_rc) or a negative errno if nothing came back.
- */
-noinline int tpm2_rm_send_context_save(struct tpm_chip *chip,
-				       struct tpm_buf *buf, size_t *len,
-				       u32 *tpm_rc)
-{
-	return tpm2_rm_send(chip, buf, len, tpm_rc);
-}
-
-ALLOW_ERROR_INJECTION(tpm2_rm_send_context_save, ERRNO);
-
-/**
- * tpm2_rm_send_context_load() - send a ContextLoad the RM built
- * @chip:	the chip, ops held
- * @buf:	the command; the response on success
- * @len:	receives the response length
- * @tpm_rc:	receives the response code
- *
- * Return: 0 (check @tpm_rc) or a negative errno if nothing came back.
- */
-noinline int tpm2_rm_send_context_load(struct tpm_chip *chip,
-				       struct tpm_buf *buf, size_t *len,
-				       u32 *tpm_rc)
-{
-	return tpm2_rm_send(chip, buf, len, tpm_rc);
-}
-
-ALLOW_ERROR_INJECTION(tpm2_rm_send_context_load, ERRNO);
-
-/**
- * tpm2_rm_send_flush() - send a FlushContext the RM built
- * @chip:	the chip, ops held
- * @buf:	the command; the response on success
- * @len:	receives the response length
- * @tpm_rc:	receives the response code
- *
- * Return: 0 (check @tpm_rc) or a negative errno if nothing came back.
- */
-noinline int tpm2_rm_send_flush(struct tpm_chip *chip, struct tpm_buf *buf,
-				size_t *len, u32 *tpm_rc)
-{
-	return tpm2_rm_send(chip, buf, len, tpm_rc);
-}
-
-ALLOW_ERROR_INJECTION(tpm2_rm_send_flush, ERRNO);
+TPM2_RM_DEFINE_SEND(tpm2_rm_send_context_save);
+TPM2_RM_DEFINE_SEND(tpm2_rm_send_context_load);
+TPM2_RM_DEFINE_SEND(tpm2_rm_send_flush);
+TPM2_RM_DEFINE_SEND(tpm2_rm_send_get_handles);
 
 /**
  * tpm2_rm_blob_dup() - copy a saved context into a new blob
@@ -312,10 +273,10 @@ void tpm2_rm_flush_stale(struct tpm_chip *chip)
 void tpm2_rm_resident_add(struct tpm2_rm_chip *rm, struct tpm2_rm_entity *ent,
 			  u32 phandle)
 {
-	if (WARN_ON(ent->resident))
+	if (WARN_ON(ent->state == TPM2_RM_ENT_RESIDENT))
 		return;
 	ent->phandle = phandle;
-	ent->resident = true;
+	ent->state = TPM2_RM_ENT_RESIDENT;
 	if (!ent->last_use)
 		ent->last_use = rm->clock;
 	list_add_tail(&ent->lru_node, &rm->lru);
@@ -333,10 +294,10 @@ EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_resident_add);
  */
 void tpm2_rm_resident_del(struct tpm2_rm_chip *rm, struct tpm2_rm_entity *ent)
 {
-	if (!ent->resident)
+	if (ent->state != TPM2_RM_ENT_RESIDENT)
 		return;
 	list_del_init(&ent->lru_node);
-	ent->resident = false;
+	ent->state = TPM2_RM_ENT_SAVED;
 	if (ent->kind == TPM2_RM_SESSION)
 		rm->nr_sessions--;
 	else
@@ -355,7 +316,7 @@ EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_resident_del);
 void tpm2_rm_resident_touch(struct tpm2_rm_chip *rm,
 			    struct tpm2_rm_entity *ent)
 {
-	if (!ent->resident)
+	if (ent->state != TPM2_RM_ENT_RESIDENT)
 		return;
 	if (ent->last_use && rm->clock > ent->last_use)
 		ent->gap = rm->clock - ent->last_use;
@@ -479,9 +440,9 @@ static int tpm2_rm_save(struct tpm_chip *chip, struct tpm2_rm_entity *ent,
 static void tpm2_rm_evicted(struct tpm_chip *chip, struct tpm2_rm_entity *ent,
 			    bool lost)
 {
-	if (lost)
-		ent->lost = true;
 	tpm2_rm_resident_del(chip->rm, ent);
+	if (lost)
+		ent->state = TPM2_RM_ENT_LOST;
 	chip->rm->stats.evictions++;
 }
 
@@ -623,9 +584,9 @@ int tpm2_rm_load(struct tpm_chip *chip, struct tpm2_rm_entity *ent,
 
 	lockdep_assert_held(&chip->tpm_mutex);
 	*tpm_rc = 0;
-	if (ent->resident)
+	if (ent->state == TPM2_RM_ENT_RESIDENT)
 		return 0;
-	if (ent->lost || ent->handed_out || !ent->blob)
+	if (ent->state != TPM2_RM_ENT_SAVED || !ent->blob)
 		return -ENOENT;
 	do {
 		tpm2_rm_make_room(chip, session);
@@ -638,7 +599,7 @@ int tpm2_rm_load(struct tpm_chip *chip, struct tpm2_rm_entity *ent,
 		  tpm2_rm_regap_for_retry(chip, *tpm_rc)));
 	if (tpm2_rm_load_rc_is_fatal(*tpm_rc)) {
 		tpm2_rm_saved_del(ent);
-		ent->lost = true;
+		ent->state = TPM2_RM_ENT_LOST;
 	}
 	if (*tpm_rc)
 		return 0;
@@ -741,7 +702,7 @@ static void tpm2_rm_saved_lose(struct tpm2_rm_chip *rm,
 	kfree(ent->blob);
 	ent->blob = NULL;
 	ent->blob_len = 0;
-	ent->lost = true;
+	ent->state = TPM2_RM_ENT_LOST;
 	if (ent->space == &rm->orphans && !ent->pinned) {
 		tpm2_rm_table_remove(ent);
 		tpm2_rm_entity_free(ent);
@@ -812,7 +773,7 @@ bool tpm2_rm_regap_for_retry(struct tpm_chip *chip, u32 tpm_rc)
 	oldest = tpm2_rm_saved_oldest(chip->rm);
 	if (!oldest)
 		return false;
-	if (oldest->handed_out || !oldest->blob) {
+	if (oldest->state == TPM2_RM_ENT_HANDED_OUT || !oldest->blob) {
 		tpm2_rm_flush(chip, oldest->vhandle);
 		tpm2_rm_saved_lose(chip->rm, oldest);
 		return true;
@@ -830,7 +791,7 @@ static void tpm2_rm_gone(struct tpm2_rm_chip *rm, struct tpm2_rm_entity *ent)
 {
 	tpm2_rm_resident_del(rm, ent);
 	if (ent->kind != TPM2_RM_OBJECT || !ent->blob)
-		ent->lost = true;
+		ent->state = TPM2_RM_ENT_LOST;
 }
 
 /**
@@ -859,25 +820,6 @@ void tpm2_rm_drop_state(struct tpm_chip *chip, bool clear)
 		tpm2_rm_saved_lose(rm, ent);
 }
 EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_drop_state);
-
-/**
- * tpm2_rm_send_get_handles() - send a GetCapability(TPM_CAP_HANDLES) the RM
- *				built
- * @chip:	the chip, ops held
- * @buf:	the command; the response on success
- * @len:	receives the response length
- * @tpm_rc:	receives the response code
- *
- * Return: 0 (check @tpm_rc) or a negative errno if nothing came back.
- */
-noinline int tpm2_rm_send_get_handles(struct tpm_chip *chip,
-				      struct tpm_buf *buf, size_t *len,
-				      u32 *tpm_rc)
-{
-	return tpm2_rm_send(chip, buf, len, tpm_rc);
-}
-
-ALLOW_ERROR_INJECTION(tpm2_rm_send_get_handles, ERRNO);
 
 /* The handles of range @first that the TPM holds; count or -errno. */
 static int tpm2_rm_get_handles(struct tpm_chip *chip, u32 first, u32 *handles)
@@ -953,9 +895,9 @@ static bool tpm2_rm_view_has(const struct tpm2_rm_view *v,
 			     const struct tpm2_rm_entity *ent)
 {
 	if (ent->kind != TPM2_RM_SESSION)
-		return ent->resident &&
+		return ent->state == TPM2_RM_ENT_RESIDENT &&
 		       tpm2_rm_listed(v->objects, v->nr_objects, ent->phandle);
-	if (ent->resident)
+	if (ent->state == TPM2_RM_ENT_RESIDENT)
 		return tpm2_rm_listed(v->loaded, v->nr_loaded, ent->vhandle);
 	return tpm2_rm_listed(v->loaded, v->nr_loaded, ent->vhandle) ||
 	       tpm2_rm_listed(v->saved, v->nr_saved, ent->vhandle);

@@ -103,7 +103,7 @@ void tpm2_rm_entity_free(struct tpm2_rm_entity *ent)
 {
 	if (!ent)
 		return;
-	WARN_ON(ent->resident);
+	WARN_ON(ent->state == TPM2_RM_ENT_RESIDENT);
 	list_del(&ent->saved_node);
 	kfree(ent->blob);
 	kfree(ent);
@@ -177,10 +177,12 @@ static bool tpm2_rm_in_range(const struct tpm2_rm_entity *ent, u8 range)
 	case TPM2_MSO_VOLATILE:
 		return ent->kind != TPM2_RM_SESSION;
 	case TPM2_MSO_SESSION:
-		return ent->kind == TPM2_RM_SESSION && !ent->handed_out &&
-		       !ent->lost;
+		return ent->kind == TPM2_RM_SESSION &&
+		       ent->state != TPM2_RM_ENT_HANDED_OUT &&
+		       ent->state != TPM2_RM_ENT_LOST;
 	case TPM2_MSO_POLICY:
-		return ent->kind == TPM2_RM_SESSION && ent->handed_out;
+		return ent->kind == TPM2_RM_SESSION &&
+		       ent->state == TPM2_RM_ENT_HANDED_OUT;
 	default:
 		return false;
 	}

@@ -408,7 +408,8 @@ static void fill_space(struct kunit *test, struct tpm2_rm_space *space,
 		INIT_LIST_HEAD(&ent->lru_node);
 		ent->vhandle = d[i].vhandle;
 		ent->kind = d[i].kind;
-		ent->handed_out = d[i].handed_out;
+		if (d[i].handed_out)
+			ent->state = TPM2_RM_ENT_HANDED_OUT;
 		tpm2_rm_table_insert(space, ent);
 	}
 }
@@ -1057,7 +1058,7 @@ static void tpm2_rm_test_failed_load(struct kunit *test)
 		k[i] = create_primary(test, &env->s1);
 	ent = tpm2_rm_table_find(&env->s1, k[0]);
 	KUNIT_ASSERT_NOT_NULL(test, ent);
-	KUNIT_EXPECT_FALSE(test, ent->resident);
+	KUNIT_EXPECT_EQ(test, ent->state, TPM2_RM_ENT_SAVED);
 	fake->fail_cc = TPM2_CC_CONTEXT_LOAD;
 	fake->fail_times = 1;
 	len = build_cmd(env->buf, TPM2_ST_NO_SESSIONS, CC_SIGN, &k[0], 1,
@@ -1065,12 +1066,12 @@ static void tpm2_rm_test_failed_load(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, locked_transmit(env->chip, &env->s1, env->buf,
 					      TPM_BUFSIZE, len),
 			(ssize_t)-EIO);
-	KUNIT_EXPECT_FALSE(test, ent->resident);
+	KUNIT_EXPECT_EQ(test, ent->state, TPM2_RM_ENT_SAVED);
 	KUNIT_EXPECT_NOT_NULL(test, ent->blob);
 	KUNIT_EXPECT_FALSE(test, ent->pinned);
 	KUNIT_EXPECT_EQ(test, run(test, &env->s1, CC_SIGN, &k[0], 1, NULL,
 				  NULL, 0, NULL), 0u);
-	KUNIT_EXPECT_TRUE(test, ent->resident);
+	KUNIT_EXPECT_EQ(test, ent->state, TPM2_RM_ENT_RESIDENT);
 	KUNIT_EXPECT_EQ(test, env->chip->rm->nr_objects, 3u);
 }
 
@@ -1090,8 +1091,7 @@ static void tpm2_rm_test_failed_save(struct kunit *test)
 	for (i = 0; i < 4; i++) {
 		ent = tpm2_rm_table_find(&env->s1, sess[i]);
 		KUNIT_ASSERT_NOT_NULL(test, ent);
-		KUNIT_EXPECT_TRUE(test, ent->resident);
-		KUNIT_EXPECT_FALSE(test, ent->lost);
+		KUNIT_EXPECT_EQ(test, ent->state, TPM2_RM_ENT_RESIDENT);
 	}
 	KUNIT_EXPECT_EQ(test, env->chip->rm->nr_sessions, 4u);
 	KUNIT_EXPECT_EQ(test, env->chip->rm->stats.context_saves, 0ul);
@@ -1117,7 +1117,7 @@ static void tpm2_rm_test_failed_flush(struct kunit *test)
 	fake->fail_cc = TPM2_CC_FLUSH_CONTEXT;
 	fake->fail_times = 1;
 	k[3] = create_primary(test, &env->s1);
-	KUNIT_EXPECT_TRUE(test, ent->resident);
+	KUNIT_EXPECT_EQ(test, ent->state, TPM2_RM_ENT_RESIDENT);
 	KUNIT_EXPECT_NOT_NULL(test, ent->blob);
 	KUNIT_EXPECT_EQ(test, rm->nr_objects, 4u);
 	KUNIT_EXPECT_EQ(test, rm->stats.evictions, 0ul);
@@ -2167,11 +2167,11 @@ static void tpm2_rm_test_startup(struct kunit *test)
 	ents[SU_SAVED]->blob = kzalloc(TPM2_RM_CONTEXT_MIN_SIZE, GFP_KERNEL);
 	ents[SU_SAVED]->blob_len = TPM2_RM_CONTEXT_MIN_SIZE;
 	tpm2_rm_saved_add(chip->rm, ents[SU_SAVED], 10);
-	ents[SU_HANDED]->handed_out = true;
+	ents[SU_HANDED]->state = TPM2_RM_ENT_HANDED_OUT;
 	tpm2_rm_saved_add(chip->rm, ents[SU_HANDED], 11);
 	orphan = tpm2_rm_entity_alloc(TPM2_RM_SESSION);
 	KUNIT_ASSERT_NOT_NULL(test, orphan);
-	orphan->handed_out = true;
+	orphan->state = TPM2_RM_ENT_HANDED_OUT;
 	tpm2_rm_table_insert(&chip->rm->orphans, orphan);
 	tpm2_rm_saved_add(chip->rm, orphan, 12);
 
@@ -2182,12 +2182,14 @@ static void tpm2_rm_test_startup(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, list_empty(&chip->rm->lru));
 	KUNIT_EXPECT_EQ(test, chip->rm->nr_objects, 0u);
 	KUNIT_EXPECT_EQ(test, chip->rm->nr_sessions, 0u);
-	KUNIT_EXPECT_FALSE(test, ents[SU_OBJ_BLOB]->lost);
-	KUNIT_EXPECT_TRUE(test, ents[SU_OBJ]->lost);
-	KUNIT_EXPECT_TRUE(test, ents[SU_SEQ]->lost);
-	KUNIT_EXPECT_TRUE(test, ents[SU_SESS]->lost);
-	KUNIT_EXPECT_EQ(test, ents[SU_SAVED]->lost, c->clear);
-	KUNIT_EXPECT_EQ(test, ents[SU_HANDED]->lost, c->clear);
+	KUNIT_EXPECT_EQ(test, ents[SU_OBJ_BLOB]->state, TPM2_RM_ENT_SAVED);
+	KUNIT_EXPECT_EQ(test, ents[SU_OBJ]->state, TPM2_RM_ENT_LOST);
+	KUNIT_EXPECT_EQ(test, ents[SU_SEQ]->state, TPM2_RM_ENT_LOST);
+	KUNIT_EXPECT_EQ(test, ents[SU_SESS]->state, TPM2_RM_ENT_LOST);
+	KUNIT_EXPECT_EQ(test, ents[SU_SAVED]->state,
+			c->clear ? TPM2_RM_ENT_LOST : TPM2_RM_ENT_SAVED);
+	KUNIT_EXPECT_EQ(test, ents[SU_HANDED]->state,
+			c->clear ? TPM2_RM_ENT_LOST : TPM2_RM_ENT_HANDED_OUT);
 	KUNIT_EXPECT_EQ(test, list_empty(&chip->rm->saved), c->clear);
 	KUNIT_EXPECT_EQ(test, chip->rm->orphans.nr_sessions, c->clear ? 0u : 1u);
 

@@ -167,14 +167,14 @@ static int tpm2_rm_use(struct tpm2_rm_ctx *ctx, struct tpm2_rm_entity *ent,
 
 	*index = tpm2_rm_pin(ctx, ent);
 	rc = tpm2_rm_load(ctx->chip, ent, &tpm_rc);
-	if (!rc && tpm_rc && !ent->lost) {
+	if (!rc && tpm_rc && ent->state != TPM2_RM_ENT_LOST) {
 		/* still no room after the retries: "retry later", not "gone" */
 		tpm2_rm_set_answer(ctx, TSS2_RESMGR_TPM_RC_LAYER | tpm_rc);
 		return 0;
 	}
 	if (rc == -ENOENT || (!rc && tpm_rc)) {
 		/* a lost context is reported once, then forgotten */
-		ctx->forget[*index] = ent->lost;
+		ctx->forget[*index] = ent->state == TPM2_RM_ENT_LOST;
 		tpm2_rm_set_answer(ctx, err);
 		return 0;
 	}
@@ -201,7 +201,7 @@ static int tpm2_rm_map_handles(struct tpm2_rm_ctx *ctx)
 		if (!tpm2_rm_is_transient(h) && !tpm2_rm_is_session(h))
 			continue;
 		ent = tpm2_rm_table_find(ctx->space, h);
-		if (!ent || ent->handed_out) {
+		if (!ent || ent->state == TPM2_RM_ENT_HANDED_OUT) {
 			tpm2_rm_set_answer(ctx, tpm2_rm_handle_error(i));
 			return 0;
 		}
@@ -209,7 +209,8 @@ static int tpm2_rm_map_handles(struct tpm2_rm_ctx *ctx)
 		rc = tpm2_rm_use(ctx, ent, tpm2_rm_handle_error(i), &index);
 		if (rc)
 			return rc;
-		if (ent->resident && tpm2_rm_is_transient(h))
+		if (ent->state == TPM2_RM_ENT_RESIDENT &&
+		    tpm2_rm_is_transient(h))
 			put_unaligned_be32(ent->phandle,
 					   &ctx->buf[TPM_HEADER_SIZE + 4 * i]);
 	}
@@ -234,7 +235,7 @@ static int tpm2_rm_map_auths(struct tpm2_rm_ctx *ctx)
 		ent = NULL;
 		if (tpm2_rm_is_session(auth->handle))
 			ent = tpm2_rm_table_find(ctx->space, auth->handle);
-		if (!ent || ent->handed_out) {
+		if (!ent || ent->state == TPM2_RM_ENT_HANDED_OUT) {
 			tpm2_rm_set_answer(ctx, tpm2_rm_session_error(i));
 			return 0;
 		}
@@ -319,13 +320,14 @@ static int tpm2_rm_prepare_context_load(struct tpm2_rm_ctx *ctx)
 			ent = tpm2_rm_adopt(ctx->chip, ctx->space, saved);
 		if (ctx->answer)
 			return 0;
-		if (!ent || !ent->handed_out) {
+		if (!ent || (ent->state != TPM2_RM_ENT_HANDED_OUT &&
+			     ent->state != TPM2_RM_ENT_LOST)) {
 			tpm2_rm_set_answer(ctx, bad_param ^ TPM2_RC_VALUE ^
 						TPM2_RC_HANDLE);
 			return 0;
 		}
 		ctx->hents[0] = ent;
-		if (ent->lost) {
+		if (ent->state == TPM2_RM_ENT_LOST) {
 			ctx->forget[tpm2_rm_pin(ctx, ent)] = true;
 			tpm2_rm_set_answer(ctx, bad_param ^ TPM2_RC_VALUE ^
 						TPM2_RC_HANDLE);
@@ -404,9 +406,9 @@ static int tpm2_rm_prepare_flush(struct tpm2_rm_ctx *ctx)
 		return -EINVAL;
 	ctx->hents[0] = ent;
 	index = tpm2_rm_pin(ctx, ent);
-	if (tpm2_rm_is_session(h) && !ent->lost)
+	if (tpm2_rm_is_session(h) && ent->state != TPM2_RM_ENT_LOST)
 		return 0;
-	if (!ent->resident) {
+	if (ent->state != TPM2_RM_ENT_RESIDENT) {
 		ctx->forget[index] = true;
 		tpm2_rm_set_answer(ctx, TPM2_RC_SUCCESS);
 		return 0;
@@ -509,7 +511,6 @@ static int tpm2_rm_commit_new(struct tpm2_rm_ctx *ctx, size_t len)
 		if (!tpm2_rm_is_session(h) ||
 		    (h ^ loaded->vhandle) & TPM2_RM_VHANDLE_MASK)
 			return -EIO;
-		loaded->handed_out = false;
 		tpm2_rm_saved_del(loaded);
 		tpm2_rm_check_handle_reuse(ctx->chip, h);
 		tpm2_rm_resident_add(ctx->chip->rm, loaded, h);
@@ -542,7 +543,7 @@ static void tpm2_rm_commit_save(struct tpm2_rm_ctx *ctx, size_t len)
 		return;
 	if (ent->kind == TPM2_RM_SESSION) {
 		tpm2_rm_resident_del(ctx->chip->rm, ent);
-		ent->handed_out = true;
+		ent->state = TPM2_RM_ENT_HANDED_OUT;
 		if (len >= TPM_HEADER_SIZE + TPM2_RM_CONTEXT_MIN_SIZE)
 			tpm2_rm_saved_add(ctx->chip->rm, ent,
 					  get_unaligned_be64(blob_seq));
@@ -637,9 +638,10 @@ static void tpm2_rm_unsure(struct tpm2_rm_ctx *ctx)
 		ent = ctx->ents[i];
 		if (!ctx->forget[i])
 			continue;
-		if (ent->resident)
+		if (ent->state == TPM2_RM_ENT_RESIDENT)
 			tpm2_rm_flush(ctx->chip, ent->phandle);
-		else if (ent->kind == TPM2_RM_SESSION && !ent->lost)
+		else if (ent->kind == TPM2_RM_SESSION &&
+			 ent->state != TPM2_RM_ENT_LOST)
 			tpm2_rm_flush(ctx->chip, ent->vhandle);
 		tpm2_rm_saved_del(ent);
 	}
@@ -818,14 +820,14 @@ void tpm2_rm_space_del(struct tpm_chip *chip, struct tpm2_rm_space *space,
 
 	lockdep_assert_held(&chip->tpm_mutex);
 	list_for_each_entry_safe(ent, tmp, &space->entities, space_node) {
-		if (tpm_usable && ent->handed_out && !ent->lost) {
+		if (tpm_usable && ent->state == TPM2_RM_ENT_HANDED_OUT) {
 			tpm2_rm_orphan(chip, ent);
 			continue;
 		}
-		if (tpm_usable && ent->resident)
+		if (tpm_usable && ent->state == TPM2_RM_ENT_RESIDENT)
 			tpm2_rm_flush(chip, ent->phandle);
 		else if (tpm_usable && ent->kind == TPM2_RM_SESSION &&
-			 !ent->lost)
+			 ent->state != TPM2_RM_ENT_LOST)
 			tpm2_rm_flush(chip, ent->vhandle);
 		tpm2_rm_resident_del(chip->rm, ent);
 		tpm2_rm_table_remove(ent);

@@ -155,22 +155,42 @@ enum tpm2_rm_class {
 #define TPM2_RM_DENY_DEFAULT		BIT(TPM2_RM_CLASS_VENDOR)
 
 /**
+ * enum tpm2_rm_state - where the context of an entity is
+ * @TPM2_RM_ENT_SAVED:		out of the TPM's slots; the RM holds its saved
+ *				context in @blob (a new entity: none yet)
+ * @TPM2_RM_ENT_RESIDENT:	loaded in a TPM slot at @phandle
+ * @TPM2_RM_ENT_HANDED_OUT:	a session the client context-saved itself:
+ *				the TPM keeps it as saved, the client has the
+ *				blob
+ * @TPM2_RM_ENT_LOST:		gone: it could not be saved when the TPM had
+ *				to be emptied, the TPM rejected its context,
+ *				or a TPM2_Startup discarded it; its next use
+ *				fails once, then it is forgotten
+ *
+ * RESIDENT <-> SAVED as the RM evicts and loads, RESIDENT <-> HANDED_OUT
+ * as the client saves and loads a session, any -> LOST.
+ */
+enum tpm2_rm_state {
+	TPM2_RM_ENT_SAVED,
+	TPM2_RM_ENT_RESIDENT,
+	TPM2_RM_ENT_HANDED_OUT,
+	TPM2_RM_ENT_LOST,
+};
+
+/**
  * struct tpm2_rm_entity - one object or session owned by a space
  * @space_node:	link in &tpm2_rm_space.entities
- * @lru_node:	link in &tpm2_rm_chip.lru while @resident
+ * @lru_node:	link in &tpm2_rm_chip.lru while resident
  * @saved_node:	link in &tpm2_rm_chip.saved while the TPM holds this session
  *		as a saved context (blob here, or handed out)
  * @space:	owning space
  * @vhandle:	handle the client sees (for sessions the real handle)
- * @phandle:	TPM handle while @resident
+ * @phandle:	TPM handle while resident
  * @blob:	saved TPMS_CONTEXT, or NULL
  * @blob_len:	length of @blob
  * @kind:	&enum tpm2_rm_kind
- * @resident:	loaded in a TPM slot
+ * @state:	&enum tpm2_rm_state
  * @pinned:	named by the command being processed; must not be evicted
- * @handed_out:	session the client saved itself: not loaded, no blob here
- * @lost:	context could not be saved when the TPM had to be emptied,
- *		was rejected by the TPM, or a TPM2_Startup discarded it
  * @last_use:	&tpm2_rm_chip.clock when a command last named it
  * @gap:	RM commands between its last two uses; 0 until it is reused
  * @saved_seq:	TPMS_CONTEXT.sequence of the saved session, on @saved_node
@@ -187,10 +207,8 @@ struct tpm2_rm_entity {
 	u8 *blob;
 	u16 blob_len;
 	u8 kind;
-	bool resident;
+	u8 state;
 	bool pinned;
-	bool handed_out;
-	bool lost;
 	u64 last_use;
 	u64 gap;
 	u64 saved_seq;

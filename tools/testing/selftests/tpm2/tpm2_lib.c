@@ -1654,14 +1654,23 @@ static int leak_list(int fd, uint32_t type, const char *what)
  */
 /*
  * The RM's counts of the kernel's contexts. 6.12's kernel flushes its null
- * key and ends its session within each operation, but hwrng or IMA may run
- * meanwhile: read until both are 0, at most 20 times, 50 ms apart.
+ * key within each operation and keeps its HMAC session after PCR_Extend and
+ * GetRandom until a raw /dev/tpm0 command ends it; hwrng's thread may start
+ * a new one at any time.  So each try sends a raw command first, then reads
+ * the counts, until both are 0, at most 20 times, 50 ms apart: a count that
+ * never drops is a slot lost.
  */
 static int leak_kernel_counts(struct tpm2_leak *l)
 {
-	int i;
+	uint32_t h[8];
+	int i, raw;
 
 	for (i = 0; i < 20; i++) {
+		raw = tpm2_open(TPM2_RAW_DEV, 0);
+		if (raw >= 0) {
+			tpm2_handles_by_type(raw, TPM2_HT_LOADED_SESSION, h, 8);
+			close(raw);
+		}
 		if (tpm2_rm_counter("kernel_objects", &l->kernel_objects) ||
 		    tpm2_rm_counter("kernel_sessions", &l->kernel_sessions))
 			return 0;

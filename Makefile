@@ -225,8 +225,9 @@ check-boot: kernel selftests initramfs
 
 # make check's CPU-bound jobs that need no QEMU: the series check (every
 # commit built) and the backport's kernel and selftests.  They run with one
-# job beside the boots, which keep one core busy each (QEMU TCG, one vCPU),
-# and end before the backport's boot.
+# job beside the boots, whose tests mostly keep one of the guest's two
+# vCPUs (one host thread each under TCG) busy, and end before the
+# backport's boot.
 check_background = { $(MAKE) --no-print-directory series-check JOBS=1; \
 	$(MAKE) --no-print-directory kernel selftests BASE=$(BACKPORT) \
 		CONFIG=minimal JOBS=1; }

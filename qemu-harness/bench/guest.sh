@@ -26,6 +26,10 @@ run() {
 		echo "W id=$2 name=$name${BENCH_PATH:+ path=$BENCH_PATH} status=fail error=exit_$?" > "$work/out"
 	cat "$work/out" >> "$results"
 	[ -s "$work/err" ] && sed 's/^/bench: /' "$work/err"
+	# what a peer's client was told (abrmd's refusals), "C name count line"
+	[ -n "${BENCH_PATH:-}" ] && [ -s "$work/err" ] &&
+		grep -v '^ *$' "$work/err" | sort | uniq -c |
+		sed "s/^ */C $name /" >> "$results"
 	return 0
 }
 
@@ -187,7 +191,8 @@ abrmd_start() {
 	  <listen>unix:path=$work/dbus/bus</listen>
 	  <auth>EXTERNAL</auth>
 	  <policy context="default">
-	    <allow send_destination="*"/>
+	    <allow send_destination="*" eavesdrop="true"/>
+	    <allow eavesdrop="true"/>
 	    <allow own="*"/>
 	  </policy>
 	</busconfig>

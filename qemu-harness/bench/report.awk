@@ -87,6 +87,8 @@ FILENAME ~ /\.results$/ && $1 == "W" {
 FILENAME ~ /\.results$/ && $1 == "I" { infof[++ninfo] = flavour(FILENAME); infol[ninfo] = $0; next }
 # What abrmd logged during the run, "A count line" (guest.sh).
 FILENAME ~ /\.results$/ && $1 == "A" { alog[++nalog] = $0; next }
+# What a client on a path (abrmd) printed: "C workload count line".
+FILENAME ~ /\.results$/ && $1 == "C" { clog[++nclog] = $0; next }
 
 # The trace's flavour of this line (tfl), its path's for a path's workload.
 FILENAME ~ /\.trace$/ {
@@ -323,6 +325,14 @@ function abrmd_report(    r, a, x, y, i, k, lk, ln) {
 		ln = alog[i]
 		sub(/^A +/, "", ln)
 		print "- abrmd said (count, line): " ln
+	}
+	for (i = 1; i <= nclog; i++) {
+		ln = clog[i]
+		sub(/^C +/, "", ln)
+		k = ln
+		sub(/ .*/, "", k)
+		sub(/^[^ ]+ +/, "", ln)
+		print "- the client of " k " on abrmd was told (count, line): " ln
 	}
 }
 

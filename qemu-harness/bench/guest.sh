@@ -166,6 +166,7 @@ minimal_set() {
 	run idle idle 6 "$idle"
 	tools 4 /dev/tpmrm0 tools
 	tools 5 /dev/tpm0 tools-raw
+	run limits limits 7 40
 	case ${BENCH_ABRMD:-0} in 1|smoke) abrmd_set ;; esac
 	return 0
 }
@@ -240,7 +241,7 @@ abrmd_stop() {
 }
 
 # The minimal workloads but raw through abrmd (ids 100 + the workload's).
-# BENCH_ABRMD=smoke: sign-1, clients-4-free, idle and tools only.
+# BENCH_ABRMD=smoke: sign-1, clients-4-free, idle and limits only.
 abrmd_set() {
 	abrmd_start || return 0
 	export BENCH_TCTI=tabrmd:bus_type=session BENCH_PATH=abrmd BENCH_RSS_PID=$abrmd_pid
@@ -257,7 +258,8 @@ abrmd_set() {
 		done
 	fi
 	run idle idle 106 "$idle"
-	tools 104 /dev/tpmrm0 tools
+	[ "$BENCH_ABRMD" = smoke ] || tools 104 /dev/tpmrm0 tools
+	run limits limits 107 40
 	unset BENCH_TCTI BENCH_PATH BENCH_RSS_PID
 	abrmd_stop
 }

@@ -30,6 +30,16 @@ function limit_words(e,   rc) {
 	return "fail: " e
 }
 
+# A resource manager's refusal code in words (TSS2_RESMGR_TPM_RC_LAYER,
+# 0xb0000, the layer abrmd and our RM both answer in).
+function limit_rc(rc) {
+	if (rc == "0xb0902") return " (RM layer, TPM_RC_OBJECT_MEMORY)"
+	if (rc == "0xb0903") return " (RM layer, TPM_RC_SESSION_MEMORY)"
+	if (rc == "0x902") return " (TPM_RC_OBJECT_MEMORY)"
+	if (rc == "0x903") return " (TPM_RC_SESSION_MEMORY)"
+	return ""
+}
+
 # Modeled time (ms) of one command: /work/shared/tpm-latency-model.md, a
 # model, not a measurement.  Create is costed as ECC keygen (CreatePrimary).
 function cost(cc, bus) {
@@ -321,6 +331,21 @@ function abrmd_report(    r, a, x, y, i, k, lk, ln) {
 		       r == "" ? "-" : res[r, "files"] + 0
 	for (i = 1; i <= nlim; i++)
 		print "- " limits[i]
+	split("rm abrmd", lk, " ")
+	for (i = 1; i <= 2; i++) {
+		r = find(lk[i], "limits")
+		if (r == "")
+			continue
+		if (res[r, "status"] != "ok") {
+			printf "- limits probe on %s: %s\n", lk[i], res[r, "status"] " " res[r, "error"]
+			continue
+		}
+		printf "- limits probe on %s, one open file/connection (at most %s each): %s HMAC sessions started, then %s; %s loaded copies of a key, then %s\n",
+		       lk[i], res[r, "tried"], res[r, "sessions"],
+		       res[r, "session_rc"] == "0x0" ? "no refusal" : "refused with " res[r, "session_rc"] limit_rc(res[r, "session_rc"]),
+		       res[r, "objects"],
+		       res[r, "object_rc"] == "0x0" ? "no refusal" : "refused with " res[r, "object_rc"] limit_rc(res[r, "object_rc"])
+	}
 	for (i = 1; i <= nalog; i++) {
 		ln = alog[i]
 		sub(/^A +/, "", ln)
@@ -354,7 +379,7 @@ END {
 	nf = split("base rm abrmd base-hmac rm-hmac", fls, " ")
 	for (i = 1; i <= nw; i++)
 		for (j = 1; j <= nf; j++)
-			if ((fls[j], order[i], "name") in res)
+			if ((fls[j], order[i], "name") in res && res[fls[j], order[i], "name"] != "limits")
 				row(fls[j], order[i])
 	print ""
 	print "TPM commands counted by swtpm outside the guest, loop phase only; model ms: /work/shared/tpm-latency-model.md costed on that trace (a model, not a measurement); median/p95: guest CLOCK_MONOTONIC per op under QEMU TCG; optimum: Belady's MIN, 3 object + 3 session slots, best start."

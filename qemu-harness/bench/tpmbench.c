@@ -808,6 +808,64 @@ static void bench_idle(struct bench_result *r, long nr)
 	free(fds);
 }
 
+/*
+ * limits: on one open file (connection), start sessions until one is
+ * refused (at most n), flush them, then load one signing key again and
+ * again until a load is refused (at most n): what a user meets at a
+ * path's limits (abrmd: 4 sessions, 27 transients per connection).
+ */
+static void bench_limits(struct bench_result *r, long n)
+{
+	struct tpm2_session *sess = calloc(n, sizeof(*sess));
+	uint32_t *objs = calloc(n, sizeof(*objs));
+	struct tpm2_auth pw = { NULL, 0 };
+	struct tpm2_key primary, key;
+	long ns = 0, no = 0, i;
+	int fd, ret, src = 0, orc = 0;
+
+	bench_mark(r->id, BENCH_SETUP);
+	fd = bench_open(bench_dev);
+	if (fd < 0 || !sess || !objs)
+		bench_die(bench_dev, fd);
+	ret = tpm2_create_primary(fd, TPM2_KEY_STORAGE, NULL, 0, &primary);
+	if (!ret)
+		ret = tpm2_create(fd, &primary, &pw, TPM2_KEY_SIGN, NULL, 0, &key);
+	if (ret)
+		bench_die("limits setup", ret);
+	bench_loop_begin(r);
+	while (ns < n) {
+		ret = tpm2_start_session(fd, TPM2_SE_HMAC, &sess[ns]);
+		if (ret) {
+			src = ret;
+			break;
+		}
+		ns++;
+	}
+	for (i = 0; i < ns; i++)
+		tpm2_flush(fd, sess[i].handle);
+	while (no < n) {
+		ret = tpm2_load(fd, &primary, &pw, &key);
+		if (ret) {
+			orc = ret;
+			break;
+		}
+		objs[no++] = key.handle;
+	}
+	bench_loop_end(r);
+	for (i = 0; i < no; i++)
+		tpm2_flush(fd, objs[i]);
+	tpm2_flush(fd, primary.handle);
+	bench_close(fd);
+	r->ops = ns + no;
+	r->fc = ns;	/* the sessions' FlushContext, in the loop */
+	r->cmds = ns + no + !!src + !!orc + ns;
+	snprintf(r->extra, sizeof(r->extra),
+		 "sessions=%ld session_rc=0x%x objects=%ld object_rc=0x%x tried=%ld",
+		 ns, src, no, orc, n);
+	free(sess);
+	free(objs);
+}
+
 static void bench_usage(void)
 {
 	fprintf(stderr,
@@ -817,6 +875,8 @@ static void bench_usage(void)
 		"  tpmbench mixed1 ID N         N policy signs, 3 keys\n"
 		"  tpmbench clients ID N K L    K clients, N/K signs each, L=1 lockstep\n"
 		"  tpmbench idle ID FILES       FILES open files with one key each\n"
+		"  tpmbench limits ID N         sessions, then loaded keys, on one\n"
+		"                               file until refused (at most N each)\n"
 		"  tpmbench kmix ID N KOP       N signs, a kernel op (ima|hwrng)\n"
 		"                               every 10 in workload ID + 1\n"
 		"  tpmbench mark ID PHASE       send one marker\n");
@@ -854,6 +914,8 @@ int main(int argc, char **argv)
 		bench_mixed1(&r, n);
 	} else if (!strcmp(argv[1], "idle")) {
 		bench_idle(&r, n);
+	} else if (!strcmp(argv[1], "limits")) {
+		bench_limits(&r, n);
 	} else if (!strcmp(argv[1], "kmix") && argc == 5 && r.id < 0x3ff) {
 		bench_kmix(&r, n, argv[4]);
 	} else if (!strcmp(argv[1], "clients") && argc == 6) {

@@ -176,7 +176,7 @@ minimal_set() {
 # root); the workloads through TCTI tabrmd:bus_type=session.  abrmd holds
 # /dev/tpm0 open while it runs (the raw device admits one opener), so it
 # runs after the raw workloads and is stopped at the end.
-abrmd_pid= dbus_pid=
+abrmd_pid='' dbus_pid=''
 abrmd_start() {
 	if ! command -v tpm2-abrmd >/dev/null || ! command -v dbus-daemon >/dev/null; then
 		echo "bench: abrmd: tpm2-abrmd or dbus-daemon not installed (qemu-harness/scripts/deps.sh installs them)"
@@ -235,7 +235,7 @@ abrmd_stop() {
 	# What abrmd said (limits met, errors), one "A" line each.
 	[ -s "$work/abrmd.log" ] && grep -v '^ *$' "$work/abrmd.log" | sort | uniq -c |
 		sed 's/^ */A /' >> "$results"
-	abrmd_pid= dbus_pid=
+	abrmd_pid='' dbus_pid=''
 	unset DBUS_SESSION_BUS_ADDRESS
 	return 0
 }

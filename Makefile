@@ -177,7 +177,8 @@ selftests: assemble
 		KHDR_INCLUDES="-isystem $(HEADERS)/usr/include" \
 		-f Makefile -f $(H)/selftests.mk harness-tests)
 	@gcc -O2 -Wall -I$(R)/tools/testing/selftests/tpm2 -o $(TESTS)/tpmbench \
-		$(H)/bench/tpmbench.c $(R)/tools/testing/selftests/tpm2/tpm2_lib.c
+		$(H)/bench/tpmbench.c $(H)/bench/tcti.c \
+		$(R)/tools/testing/selftests/tpm2/tpm2_lib.c -ltss2-tctildr
 
 initramfs: deps
 	@$(H)/scripts/initramfs.sh $(H)/guest/init $(INITRAMFS)

@@ -33,7 +33,8 @@ if [ -n "${PERSONALITY:-}" ]; then
 fi
 # --- end personality ---
 lib=$REPO/tools/testing/selftests/tpm2
-gcc -O2 -Wall -I"$lib" -o "$bin" "$bench/tpmbench.c" "$lib/tpm2_lib.c"
+gcc -O2 -Wall -I"$lib" -o "$bin" "$bench/tpmbench.c" "$bench/tcti.c" "$lib/tpm2_lib.c" \
+	-ltss2-tctildr
 
 start=$(date +%s)
 tags=
@@ -43,6 +44,9 @@ for c in $BENCH_CONFIGS; do
 		t=$f
 		[ "$c" = minimal ] || t=$f-$c
 		kernel=$BUILD/obj-${BASE:-6.12}-$f-$c/arch/x86/boot/bzImage
+		# tpm2-abrmd runs on the rm kernel's minimal boot (guest.sh)
+		abrmd=0
+		[ "$f-$c" = rm-minimal ] && [ "${BENCH_ABRMD:-1}" = 1 ] && abrmd=1
 		[ -f "$kernel" ] || { echo "bench: $t: no kernel at $kernel; skipped" >&2; continue; }
 		rm -f "$OUT/$t.results" "$OUT/$t.trace" "$OUT/$t.console"
 		# One retry when the kernel did not come up (TCG on a loaded host).
@@ -54,7 +58,7 @@ for c in $BENCH_CONFIGS; do
 			KERNEL="$kernel" TPM=tis CONFIG="$c" SRC_RM="$BUILD/src-rm-${BASE:-6.12}" \
 			TESTS="$BUILD/selftests-${BASE:-6.12}" QUIET=quiet APPEND=no_timer_check \
 				"$REPO/qemu-harness/scripts/boot.sh" cmd \
-				"$(printf '%q ' sh "$bench/guest.sh" "$bin" "$BENCH_N" "$BENCH_CLIENTS_N" "$BENCH_IDLE" "$BENCH_TOOLS" "$c")" \
+				"$(printf '%q ' env BENCH_ABRMD=$abrmd sh "$bench/guest.sh" "$bin" "$BENCH_N" "$BENCH_CLIENTS_N" "$BENCH_IDLE" "$BENCH_TOOLS" "$c")" \
 				</dev/null >"$OUT/$t.console" 2>&1 ||
 				echo "bench: $t: boot exited with $?" >&2
 			grep -q '^I kernel' "$OUT/$t.results" 2>/dev/null && break
@@ -73,6 +77,8 @@ for t in base rm base-hmac rm-hmac; do
 	case " $tags " in *" $t "*) ;; *) continue ;; esac
 	files="$files $OUT/$t.results $OUT/$t.trace"
 	fls="$fls $t"
+	# abrmd's rows (path=abrmd) ride in rm's results: a column after rm
+	[ "$t" = rm ] && grep -q '^W .* path=abrmd ' "$OUT/$t.results" && fls="$fls abrmd"
 done
 [ -n "$files" ] || { echo "bench: nothing was measured" >&2; exit 1; }
 # shellcheck disable=SC2086

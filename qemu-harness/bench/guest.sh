@@ -5,7 +5,9 @@
 #   guest.sh TPMBENCH N CLIENTS_N IDLE_FILES TOOLS_ITERS [SET]
 # SET: minimal (default; the workloads of the minimal kernel), hmac (the
 # kernel-mix workloads, for the hmac kernel) or all.  BENCH_KMIX_N sets the
-# kernel-mix size (default N, at least 10).
+# kernel-mix size (default N, at least 10).  BENCH_ABRMD=1 (bench.sh sets
+# it for the rm kernel) adds the minimal workloads through tpm2-abrmd on
+# /dev/tpm0 (abrmd_set below), ids 100 + the workload's, path=abrmd.
 set -eu
 bin=$1 n=$2 cn=$3 idle=$4 iters=$5 set=${6:-minimal}
 kn=${BENCH_KMIX_N:-$n}
@@ -21,9 +23,13 @@ run() {
 	echo "bench: $name"
 	BENCH_NAME=$name timeout -k 5 300 "$bin" "$@" \
 		> "$work/out" 2> "$work/err" ||
-		echo "W id=$2 name=$name status=fail error=exit_$?" > "$work/out"
+		echo "W id=$2 name=$name${BENCH_PATH:+ path=$BENCH_PATH} status=fail error=exit_$?" > "$work/out"
 	cat "$work/out" >> "$results"
 	[ -s "$work/err" ] && sed 's/^/bench: /' "$work/err"
+	# what a peer's client was told (abrmd's refusals), "C name count line"
+	[ -n "${BENCH_PATH:-}" ] && [ -s "$work/err" ] &&
+		grep -v '^ *$' "$work/err" | sort | uniq -c |
+		sed "s/^ */C $name /" >> "$results"
 	return 0
 }
 
@@ -38,8 +44,8 @@ counters() {
 
 # A tools command; on failure, a result line saying which one.
 tool() {
-	"$@" -T "device:$dev" -Q && return 0
-	echo "W id=$id name=$name status=fail error=$1" >> "$results"
+	"$@" -T "$tcti" -Q && return 0
+	echo "W id=$id name=$name${BENCH_PATH:+ path=$BENCH_PATH} status=fail error=$1" >> "$results"
 	return 1
 }
 
@@ -53,9 +59,12 @@ flush_raw() {
 }
 
 # tools ID DEVICE NAME: a primary saved as a context file, then ITERS times
-# tpm2_load and tpm2_sign, each invocation opening and closing the device.
+# tpm2_load and tpm2_sign, each invocation opening and closing the device;
+# through BENCH_TCTI (abrmd) instead of /dev/tpmrm0 when that is set.
 tools() {
 	id=$1 dev=$2 name=$3
+	tcti=device:$dev
+	[ "$dev" = /dev/tpmrm0 ] && [ -n "${BENCH_TCTI:-}" ] && tcti=$BENCH_TCTI
 	echo "bench: $name"
 	cd "$work"
 	"$bin" mark "$id" 0
@@ -84,7 +93,7 @@ tools() {
 	"$bin" mark "$id" 2
 	[ "$dev" = /dev/tpm0 ] && flush_raw "$id" 2
 	sort -n lat > lat.s
-	awk -v id="$id" -v name="$name" -v w=$(( (e - s) / 1000 )) '
+	awk -v id="$id" -v name="$name${BENCH_PATH:+ path=$BENCH_PATH}" -v w=$(( (e - s) / 1000 )) '
 		FILENAME == "c0" { c[$1] = -$2; next }
 		FILENAME == "c1" { c[$1] += $2; next }
 		{ v[++n] = $1 }
@@ -157,6 +166,102 @@ minimal_set() {
 	run idle idle 6 "$idle"
 	tools 4 /dev/tpmrm0 tools
 	tools 5 /dev/tpm0 tools-raw
+	run limits limits 7 40
+	case ${BENCH_ABRMD:-0} in 1|smoke) abrmd_set ;; esac
+	return 0
+}
+
+# --- abrmd: tpm2-abrmd (Debian's package) on the raw device, with defaults
+# but for --session (its own bus, below) and --allow-root (the guest job is
+# root); the workloads through TCTI tabrmd:bus_type=session.  abrmd holds
+# /dev/tpm0 open while it runs (the raw device admits one opener), so it
+# runs after the raw workloads and is stopped at the end.
+abrmd_pid='' dbus_pid=''
+abrmd_start() {
+	if ! command -v tpm2-abrmd >/dev/null || ! command -v dbus-daemon >/dev/null; then
+		echo "bench: abrmd: tpm2-abrmd or dbus-daemon not installed (qemu-harness/scripts/deps.sh installs them)"
+		echo "W id=101 name=sign-1 path=abrmd status=fail error=no_abrmd" >> "$results"
+		return 1
+	fi
+	mkdir -p "$work/dbus"
+	cat > "$work/dbus/bus.conf" <<-EOF
+	<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+	 "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+	<busconfig>
+	  <type>session</type>
+	  <listen>unix:path=$work/dbus/bus</listen>
+	  <auth>EXTERNAL</auth>
+	  <policy context="default">
+	    <allow send_destination="*" eavesdrop="true"/>
+	    <allow eavesdrop="true"/>
+	    <allow own="*"/>
+	  </policy>
+	</busconfig>
+	EOF
+	dbus-daemon --config-file="$work/dbus/bus.conf" --fork --print-pid=1 \
+		> "$work/dbus/pid" || {
+		echo "W id=101 name=sign-1 path=abrmd status=fail error=dbus_daemon" >> "$results"
+		return 1
+	}
+	dbus_pid=$(cat "$work/dbus/pid")
+	export DBUS_SESSION_BUS_ADDRESS="unix:path=$work/dbus/bus"
+	# abrmd's own start-up commands (Startup, GetCapability) in phase 3
+	# of workload 99: counted nowhere.
+	"$bin" mark 99 3
+	tpm2-abrmd --session --allow-root --tcti=device:/dev/tpm0 \
+		> "$work/abrmd.log" 2>&1 &
+	abrmd_pid=$!
+	i=0
+	until dbus-send --session --print-reply --dest=org.freedesktop.DBus \
+		/org/freedesktop/DBus org.freedesktop.DBus.NameHasOwner \
+		string:com.intel.tss2.Tabrmd 2>/dev/null | grep -q 'boolean true'; do
+		i=$((i + 1))
+		if [ "$i" -gt 300 ] || ! kill -0 "$abrmd_pid" 2>/dev/null; then
+			sed 's/^/bench: abrmd: /' "$work/abrmd.log"
+			echo "W id=101 name=sign-1 path=abrmd status=fail error=abrmd_did_not_start" >> "$results"
+			abrmd_stop
+			return 1
+		fi
+		sleep 0.1
+	done
+	echo "bench: abrmd $(tpm2-abrmd --version 2>&1 | head -n1) pid $abrmd_pid on /dev/tpm0"
+	echo "I abrmd=$(dpkg-query -W -f='${Version}' tpm2-abrmd 2>/dev/null) options=--session,--allow-root,--tcti=device:/dev/tpm0 max_connections=default max_sessions=default max_transients=default" >> "$results"
+	"$bin" mark 99 2
+}
+
+abrmd_stop() {
+	[ -n "$abrmd_pid" ] && kill "$abrmd_pid" 2>/dev/null && wait "$abrmd_pid" 2>/dev/null
+	[ -n "$dbus_pid" ] && kill "$dbus_pid" 2>/dev/null
+	# What abrmd said (limits met, errors), one "A" line each.
+	[ -s "$work/abrmd.log" ] && grep -v '^ *$' "$work/abrmd.log" | sort | uniq -c |
+		sed 's/^ */A /' >> "$results"
+	abrmd_pid='' dbus_pid=''
+	unset DBUS_SESSION_BUS_ADDRESS
+	return 0
+}
+
+# The minimal workloads but raw through abrmd (ids 100 + the workload's).
+# BENCH_ABRMD=smoke: sign-1, clients-4-free, idle and limits only.
+abrmd_set() {
+	abrmd_start || return 0
+	export BENCH_TCTI=tabrmd:bus_type=session BENCH_PATH=abrmd BENCH_RSS_PID=$abrmd_pid
+	run sign-1 sign1 101 "$n"
+	if [ "$BENCH_ABRMD" = smoke ]; then
+		run clients-4-free clients 122 "$cn" 4 0
+	else
+		run mixed-1 mixed1 102 "$n"
+		i=0
+		for k in 1 2 4 8 16; do
+			run "clients-$k-lock" clients $((110 + i)) "$cn" "$k" 1
+			run "clients-$k-free" clients $((120 + i)) "$cn" "$k" 0
+			i=$((i + 1))
+		done
+	fi
+	run idle idle 106 "$idle"
+	[ "$BENCH_ABRMD" = smoke ] || tools 104 /dev/tpmrm0 tools
+	run limits limits 107 40
+	unset BENCH_TCTI BENCH_PATH BENCH_RSS_PID
+	abrmd_stop
 }
 
 case $set in

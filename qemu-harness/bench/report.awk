@@ -4,6 +4,8 @@
 #       rm.results rm.trace base.results base.trace
 # FLAVOUR.results: the guest's "W key=value ..." lines; FLAVOUR.trace: the
 # lines of trace.awk.  Only the loop phase (phase 1) of each workload counts.
+# A row with path=P (abrmd: tpm2-abrmd on /dev/tpm0 of that boot) is the
+# workload id % 100 of "kernel" P, and so are the trace's lines of its id.
 # Prints one markdown table, then the goals and the check of the RM's
 # counters against swtpm's count; writes one CSV row per workload and kernel
 # to csv and the plot's data to dat.
@@ -22,7 +24,20 @@ function limit_words(e,   rc) {
 		return "limit: the RM's per-user object quota (" e ")"
 	if (rc == "0xb0903")
 		return "limit: the RM's per-user session quota (" e ")"
+	if (e ~ /^open_[0-9]+_tss_rc_/)
+		return "limit: connection " (substr(e, 6) + 1) " refused by Tss2_TctiLdr_Initialize (" e \
+		       (rc == "0xa0008" ? ", TSS2_TCTI_RC_NO_CONNECTION" : "") ")"
 	return "fail: " e
+}
+
+# A resource manager's refusal code in words (TSS2_RESMGR_TPM_RC_LAYER,
+# 0xb0000, the layer abrmd and our RM both answer in).
+function limit_rc(rc) {
+	if (rc == "0xb0902") return " (RM layer, TPM_RC_OBJECT_MEMORY)"
+	if (rc == "0xb0903") return " (RM layer, TPM_RC_SESSION_MEMORY)"
+	if (rc == "0x902") return " (TPM_RC_OBJECT_MEMORY)"
+	if (rc == "0x903") return " (TPM_RC_SESSION_MEMORY)"
+	return ""
 }
 
 # Modeled time (ms) of one command: /work/shared/tpm-latency-model.md, a
@@ -56,6 +71,12 @@ FILENAME ~ /\.results$/ && $1 == "W" {
 		eq = index($i, "=")
 		kv[substr($i, 1, eq - 1)] = substr($i, eq + 1)
 	}
+	if (kv["path"] != "") {
+		pathof[f SUBSEP kv["id"]] = kv["path"]
+		pathon[kv["path"]] = f
+		kv["id"] %= 100
+		f = kv["path"]
+	}
 	key = f SUBSEP kv["id"]
 	for (k in kv)
 		res[key, k] = kv[k]
@@ -73,13 +94,26 @@ FILENAME ~ /\.results$/ && $1 == "W" {
 	flv[f] = 1
 	next
 }
-FILENAME ~ /\.results$/ && $1 == "I" { info[flavour(FILENAME)] = $0; next }
+FILENAME ~ /\.results$/ && $1 == "I" { infof[++ninfo] = flavour(FILENAME); infol[ninfo] = $0; next }
+# What abrmd logged during the run, "A count line" (guest.sh).
+FILENAME ~ /\.results$/ && $1 == "A" { alog[++nalog] = $0; next }
+# What a client on a path (abrmd) printed: "C workload count line".
+FILENAME ~ /\.results$/ && $1 == "C" { clog[++nclog] = $0; next }
+
+# The trace's flavour of this line (tfl), its path's for a path's workload.
+FILENAME ~ /\.trace$/ {
+	tfl = flavour(FILENAME)
+	if ((tfl SUBSEP $1) in pathof) {
+		tfl = pathof[tfl SUBSEP $1]
+		$1 %= 100
+	}
+}
 
 # kmix: the commands in the loop phase of its kernel workload (kid) are the
 # kernel operations'; in its client workload a GetRandom is the kernel's
 # hwrng thread (the client sends none): left out, and said.
-FILENAME ~ /\.trace$/ && $2 == 1 && (flavour(FILENAME) SUBSEP $1) in kmixk {
-	f = flavour(FILENAME)
+FILENAME ~ /\.trace$/ && $2 == 1 && (tfl SUBSEP $1) in kmixk {
+	f = tfl
 	key = f SUBSEP kmixk[f SUBSEP $1]
 	ktpm[key]++
 	kbycc[key, $3]++
@@ -88,25 +122,33 @@ FILENAME ~ /\.trace$/ && $2 == 1 && (flavour(FILENAME) SUBSEP $1) in kmixk {
 		kerr[key, $3 ":" $4]++
 	next
 }
-FILENAME ~ /\.trace$/ && $2 == 1 && $3 == "0000017B" && (flavour(FILENAME), $1, "kid") in res {
-	khwrng[flavour(FILENAME) SUBSEP $1]++
+FILENAME ~ /\.trace$/ && $2 == 1 && $3 == "0000017B" && (tfl, $1, "kid") in res {
+	khwrng[tfl SUBSEP $1]++
 	next
 }
 
 # The kernel's hwrng thread (6.1 runs it even at quality 0) reads 64 bytes
 # from the TPM on every reseed: not the client's, not the RM's; left out.
 FILENAME ~ /\.trace$/ && $2 == 1 && $3 == "0000017B" && $5 == "0040" {
-	hwrng[flavour(FILENAME) SUBSEP $1]++
+	hwrng[tfl SUBSEP $1]++
+	next
+}
+
+# The TSS device TCTI (tpm2-tss 3.2) sends a GetRandom(8) from
+# Tss2_TctiLdr_Initialize("device:...") to probe the device: the client
+# library's, not the workload's nor the RM's; left out, and said.
+FILENAME ~ /\.trace$/ && $2 == 1 && $3 == "0000017B" && $5 == "0008" {
+	probe[tfl SUBSEP $1]++
 	next
 }
 
 # TPM errors during setup, shown for workloads that failed.
 FILENAME ~ /\.trace$/ && $1 > 0 && $2 == 0 && $4 != "00000000" && $4 != "-" {
-	serr[flavour(FILENAME), $1, $3 ":" $4]++
+	serr[tfl, $1, $3 ":" $4]++
 }
 
 FILENAME ~ /\.trace$/ && $2 == 1 {
-	f = flavour(FILENAME)
+	f = tfl
 	key = f SUBSEP $1
 	tpm[key]++
 	bycc[key, $3]++
@@ -120,10 +162,11 @@ FILENAME ~ /\.trace$/ && $2 == 1 {
 	next
 }
 
-# Client commands of the tools workflow: the same workflow on /dev/tpm0.
+# Client commands of the tools workflow: the same workflow on /dev/tpm0
+# (of the kernel a path ran on).
 function client_cmds(f, id) {
 	if (res[f, id, "name"] ~ /^tools/)
-		return tpm[f, 5]
+		return tpm[f in pathon ? pathon[f] : f, 5]
 	return res[f, id, "cmds"]
 }
 
@@ -132,7 +175,7 @@ function client_cc(f, id, what,    cc) {
 	if (res[f, id, "name"] !~ /^tools/)
 		return res[f, id, what] + 0
 	cc = what == "cl" ? "00000161" : what == "cs" ? "00000162" : "00000165"
-	return bycc[f, 5, cc] + 0
+	return bycc[f in pathon ? pathon[f] : f, 5, cc] + 0
 }
 
 function row(f, id,    key, name, ops, c, t, opt, k, extra) {
@@ -155,7 +198,10 @@ function row(f, id,    key, name, ops, c, t, opt, k, extra) {
 	MED[key] = res[key, "med_us"] / 1000
 	OPT[key] = opt
 	CL[key] = bycc[key, "00000161"] + 0
-	if (res[key, "status"] != "ok") {
+	if (res[key, "status"] == "limit")
+		limits[++nlim] = sprintf("%s on %s: %s after %d open files; the row counts those", name, f,
+					 limit_words(res[key, "error"]), ops)
+	if (res[key, "status"] != "ok" && res[key, "status"] != "limit") {
 		printf "| %s | %s | %s |  |  |  |  |  |  |  |  |  |\n",
 		       name, f, res[key, "status"] == "skip" ? "skipped: " res[key, "error"] : limit_words(res[key, "error"])
 		printf "%s,%s,fail,,,,,,,,,,,,\n", name, f > csv
@@ -163,13 +209,13 @@ function row(f, id,    key, name, ops, c, t, opt, k, extra) {
 	}
 	extra = c > 0 ? (t - c) / c : ""
 	printf "| %s | %s | %d | %d | %d | %s | %s | %d/%d/%d | %s | %s | %s | %s | %s |\n",
-	       name, f, ops, c, t, fmt(ratio(t, c), 3), fmt(extra, 3),
+	       name (res[key, "status"] == "limit" ? " (limit, below)" : ""), f, ops, c, t, fmt(ratio(t, c), 3), fmt(extra, 3),
 	       CL[key], bycc[key, "00000162"], bycc[key, "00000165"],
 	       fmt(MED[key], 2), fmt(res[key, "p95_us"] / 1000, 2),
 	       fmt(SPI[key], 1), fmt(ratio(i2c[key], ops), 1),
 	       opt == "" ? "-" : CL[key] " / " opt
-	printf "%s,%s,ok,%d,%d,%d,%s,%s,%d,%d,%d,%s,%s,%s,%s,%s\n",
-	       name, f, ops, c, t, ratio(t, c), extra, CL[key],
+	printf "%s,%s,%s,%d,%d,%d,%s,%s,%d,%d,%d,%s,%s,%s,%s,%s\n",
+	       name, f, res[key, "status"], ops, c, t, ratio(t, c), extra, CL[key],
 	       bycc[key, "00000162"], bycc[key, "00000165"], MED[key],
 	       res[key, "p95_us"] / 1000, SPI[key], ratio(i2c[key], ops),
 	       opt > csv
@@ -258,6 +304,71 @@ function kmix_report(    i, j, id, r, b, x, y, nm, ok, every) {
 	}
 }
 
+# The abrmd rows: goals against ours, memory, limits and what abrmd said.
+function abrmd_report(    r, a, x, y, i, k, lk, ln) {
+	if (!("abrmd" in flv))
+		return
+	print ""
+	r = find("rm", "sign-1"); a = find("abrmd", "sign-1")
+	if (r != "" && res[r, "status"] != "ok") r = ""
+	if (a != "" && res[a, "status"] != "ok") a = ""
+	x = (r == "" || a == "") ? "" : ratio(T[a], T[r])
+	goal(x == "" ? "" : x >= 3, sprintf("sign-1: abrmd/ours TPM commands %s/%s = %s (>= 3)",
+	     a == "" ? "-" : T[a], r == "" ? "-" : T[r], fmt(x, 2)))
+	x = (r == "" || a == "") ? "" : MED[r] < MED[a]
+	y = (r == "" || a == "") ? "" : ratio(MED[a], MED[r])
+	goal(x, sprintf("sign-1: median ours %s ms < abrmd %s ms (abrmd/ours %s)",
+	     r == "" ? "-" : fmt(MED[r], 2), a == "" ? "-" : fmt(MED[a], 2), fmt(y, 2)))
+	split("lock free", lk, " ")
+	for (i = 1; i <= 2; i++) {
+		r = find("rm", "clients-8-" lk[i]); a = find("abrmd", "clients-8-" lk[i])
+		if (r != "" && res[r, "status"] != "ok") r = ""
+		if (a != "" && res[a, "status"] != "ok") a = ""
+		x = (r == "" || a == "") ? "" : CL[r] < CL[a]
+		goal(x, sprintf("clients-8-%s: context loads ours %s < abrmd %s (abrmd/ours %s)", lk[i],
+		     r == "" ? "-" : CL[r], a == "" ? "-" : CL[a],
+		     (r == "" || a == "") ? "-" : fmt(ratio(CL[a], CL[r]), 2)))
+	}
+	r = find("rm", "idle"); a = find("abrmd", "idle")
+	if (r != "" || a != "")
+		printf "- memory per open file/connection, one loaded key each: abrmd RSS %s B per connection (%s connections; guest MemFree %s B, Slab %s B per connection) vs ours %s B by MemFree (Slab %s B) per open file of /dev/tpmrm0 (%s files)\n",
+		       a == "" || res[a, "rss_b_per_file"] == "" ? "-" : res[a, "rss_b_per_file"],
+		       a == "" ? "-" : res[a, "files"] + 0,
+		       a == "" ? "-" : res[a, "memfree_b_per_file"], a == "" ? "-" : res[a, "slab_b_per_file"],
+		       r == "" ? "-" : res[r, "memfree_b_per_file"], r == "" ? "-" : res[r, "slab_b_per_file"],
+		       r == "" ? "-" : res[r, "files"] + 0
+	for (i = 1; i <= nlim; i++)
+		print "- " limits[i]
+	split("rm abrmd", lk, " ")
+	for (i = 1; i <= 2; i++) {
+		r = find(lk[i], "limits")
+		if (r == "")
+			continue
+		if (res[r, "status"] != "ok") {
+			printf "- limits probe on %s: %s\n", lk[i], res[r, "status"] " " res[r, "error"]
+			continue
+		}
+		printf "- limits probe on %s, one open file/connection (at most %s each): %s HMAC sessions started, then %s; %s loaded copies of a key, then %s\n",
+		       lk[i], res[r, "tried"], res[r, "sessions"],
+		       res[r, "session_rc"] == "0x0" ? "no refusal" : "refused with " res[r, "session_rc"] limit_rc(res[r, "session_rc"]),
+		       res[r, "objects"],
+		       res[r, "object_rc"] == "0x0" ? "no refusal" : "refused with " res[r, "object_rc"] limit_rc(res[r, "object_rc"])
+	}
+	for (i = 1; i <= nalog; i++) {
+		ln = alog[i]
+		sub(/^A +/, "", ln)
+		print "- abrmd said (count, line): " ln
+	}
+	for (i = 1; i <= nclog; i++) {
+		ln = clog[i]
+		sub(/^C +/, "", ln)
+		k = ln
+		sub(/ .*/, "", k)
+		sub(/^[^ ]+ +/, "", ln)
+		print "- the client of " k " on abrmd was told (count, line): " ln
+	}
+}
+
 function goal(ok, text) {
 	printf "- goal %s: %s\n", ok == "" ? "NOT MEASURED" : ok ? "reached" : "NOT reached", text
 }
@@ -270,13 +381,13 @@ function find(f, name,    i) {
 }
 
 END {
-	print "workload,kernel,status,ops,client_cmds,tpm_cmds,tpm_per_client,extra_per_client,context_loads,context_saves,flushes,median_ms,p95_ms,model_spi_ms_per_op,model_i2c_ms_per_op,optimum_loads" > csv
-	print "| workload | kernel | ops | client cmds | TPM cmds | TPM/client | extra/client | load/save/flush | median ms | p95 ms | model SPI ms/op | model I2C ms/op | loads / optimum |"
+	print "workload,path,status,ops,client_cmds,tpm_cmds,tpm_per_client,extra_per_client,context_loads,context_saves,flushes,median_ms,p95_ms,model_spi_ms_per_op,model_i2c_ms_per_op,optimum_loads" > csv
+	print "| workload | path | ops | client cmds | TPM cmds | TPM/client | extra/client | load/save/flush | median ms | p95 ms | model SPI ms/op | model I2C ms/op | loads / optimum |"
 	print "|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|"
-	nf = split("base rm base-hmac rm-hmac", fls, " ")
+	nf = split("base rm abrmd base-hmac rm-hmac", fls, " ")
 	for (i = 1; i <= nw; i++)
 		for (j = 1; j <= nf; j++)
-			if ((fls[j], order[i], "name") in res)
+			if ((fls[j], order[i], "name") in res && res[fls[j], order[i], "name"] != "limits")
 				row(fls[j], order[i])
 	print ""
 	print "TPM commands counted by swtpm outside the guest, loop phase only; model ms: /work/shared/tpm-latency-model.md costed on that trace (a model, not a measurement); median/p95: guest CLOCK_MONOTONIC per op under QEMU TCG; optimum: Belady's MIN, 3 object + 3 session slots, best start."
@@ -304,6 +415,8 @@ END {
 	goal(x == "" ? "" : x <= 4096, sprintf("idle kernel memory per open file on ours %s B by MemFree (Slab %s B); base %s B (Slab %s B) (<= 4096)",
 	     x == "" ? "-" : x, ri == "" ? "-" : res[ri, "slab_b_per_file"],
 	     bi == "" ? "-" : res[bi, "memfree_b_per_file"], bi == "" ? "-" : res[bi, "slab_b_per_file"]))
+
+	abrmd_report()
 
 	kmix_report()
 
@@ -357,10 +470,16 @@ END {
 		split(k, p, SUBSEP)
 		hw = hw " " p[1] "/" res[k, "name"] ":" hwrng[k]
 	}
+	for (k in probe) {
+		split(k, p, SUBSEP)
+		pr = pr " " p[1] "/" res[k, "name"] ":" probe[k]
+	}
+	if (pr != "")
+		print "- left out of the counts: the device TCTI's GetRandom(8) probe in Tss2_TctiLdr_Initialize, one per open in loop phases:" pr
 	if (hw != "")
 		print "- left out of the counts: the kernel hwrng thread's GetRandom(64) in loop phases:" hw
-	for (f in info)
-		printf "- %s: %s\n", f, info[f]
+	for (i = 1; i <= ninfo; i++)
+		printf "- %s: %s\n", infof[i], infol[i]
 
 	# Plot data: workload, TPM/client per kernel, median ms per kernel.
 	for (i = 1; i <= nw; i++) {

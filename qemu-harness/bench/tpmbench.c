@@ -9,6 +9,13 @@
  *   p95_us=.. wall_ms=.. rm_context_loads=.. ...
  * "cmds" counts the commands this program sent in the loop phase, and
  * cl/cs/fc those of them that were ContextLoad, ContextSave, FlushContext.
+ *
+ * Every workload's commands go through the TSS TCTI API
+ * (Tss2_TctiLdr_Initialize, Tss2_Tcti_Transmit, Tss2_Tcti_Receive), so the
+ * same code serves every path: "device:/dev/tpmrm0" (the kernel's RM),
+ * "device:/dev/tpm0" (raw), or BENCH_TCTI (e.g. "tabrmd:bus_type=session",
+ * tpm2-abrmd) in place of the RM device; BENCH_PATH names that path in the
+ * result line (path=..). The markers stay on /dev/tpmrm0, without the TSS.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -22,6 +29,8 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+
+#include "tcti.h"
 
 #include "tpm2_lib.h"
 
@@ -64,6 +73,128 @@ struct bench_signer {
 static int bench_marker_fd = -1;
 static int bench_fail_fd = -1;	/* a client tells its parent it failed */
 static const char *bench_dev = TPM2_RM_DEV;
+static const char *bench_path;	/* BENCH_PATH: the row's path, if not the kernel's */
+
+/*
+ * TCTI contexts by descriptor: bench_open() returns a descriptor of
+ * /dev/null that stands for its context in tpm2_lib's calls.
+ */
+#define BENCH_MAX_FDS		4096
+static void *bench_tcti[BENCH_MAX_FDS];
+static uint32_t bench_tcti_rc;	/* the last TCTI error */
+
+static void *bench_tcti_of(int fd)
+{
+	return fd >= 0 && fd < BENCH_MAX_FDS ? bench_tcti[fd] : NULL;
+}
+
+static int bench_tcti_send(int fd, const void *cmd, size_t len)
+{
+	void *ctx = bench_tcti_of(fd);
+	uint32_t rc;
+
+	if (!ctx)
+		return -ENOTSUP;
+	rc = bench_tcti_transmit(ctx, cmd, len);
+	if (rc) {
+		bench_tcti_rc = rc;
+		return -EIO;
+	}
+	return 0;
+}
+
+static int bench_tcti_recv(int fd, void *rsp, size_t size)
+{
+	void *ctx = bench_tcti_of(fd);
+	size_t len = size;
+	uint32_t rc;
+
+	if (!ctx)
+		return -ENOTSUP;
+	rc = bench_tcti_receive(ctx, rsp, &len);
+	if (rc) {
+		bench_tcti_rc = rc;
+		return -EIO;
+	}
+	return len;
+}
+
+/* The TCTI configuration of device @dev on this run's path. */
+static const char *bench_tcti_conf(const char *dev, char *buf, size_t len)
+{
+	const char *conf = getenv("BENCH_TCTI");
+
+	if (conf && *conf && !strcmp(dev, TPM2_RM_DEV))
+		return conf;
+	snprintf(buf, len, "device:%s", dev);
+	return buf;
+}
+
+/* True when the RM device's workloads go through BENCH_TCTI (abrmd). */
+static int bench_on_peer(void)
+{
+	const char *conf = getenv("BENCH_TCTI");
+
+	return conf && *conf && strncmp(conf, "device:", 7);
+}
+
+/*
+ * Opens @dev on this run's path through Tss2_TctiLdr_Initialize; returns
+ * a descriptor for tpm2_lib, or -EIO with the TSS's code in bench_tcti_rc.
+ */
+static int bench_open(const char *dev)
+{
+	void *ctx = NULL;
+	char buf[128];
+	uint32_t rc;
+	int fd;
+
+	if (getenv("TPM2_LIB_TCP") && !bench_on_peer())
+		return tpm2_open_env(dev);	/* host-side check */
+	rc = bench_tcti_init(bench_tcti_conf(dev, buf, sizeof(buf)), &ctx);
+	if (rc) {
+		bench_tcti_rc = rc;
+		return -EIO;
+	}
+	fd = open("/dev/null", O_RDONLY);
+	if (fd < 0 || fd >= BENCH_MAX_FDS) {
+		bench_tcti_fini(ctx);
+		if (fd >= 0)
+			close(fd);
+		return -EMFILE;
+	}
+	bench_tcti[fd] = ctx;
+	return fd;
+}
+
+static void bench_close(int fd)
+{
+	void *ctx = bench_tcti_of(fd);
+
+	if (ctx) {
+		bench_tcti_fini(ctx);
+		bench_tcti[fd] = NULL;
+	}
+	close(fd);
+}
+
+/* VmRSS of process @pid in kB, -1 if unknown. */
+static long bench_rss_kib(const char *pid)
+{
+	char path[64], line[256];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%s/status", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "VmRSS:", 6))
+			v = strtol(line + 6, NULL, 10);
+	fclose(f);
+	return v;
+}
 
 static double bench_now_us(void)
 {
@@ -75,8 +206,9 @@ static double bench_now_us(void)
 
 static void bench_die(const char *what, int ret)
 {
-	fprintf(stderr, "tpmbench: %s failed: %d (0x%x)\n", what, ret,
-		ret < 0 ? -ret : ret);
+	fprintf(stderr, "tpmbench: %s failed: %d (0x%x)%s%x\n", what, ret,
+		ret < 0 ? -ret : ret, bench_tcti_rc ? ", TSS rc 0x" : "",
+		bench_tcti_rc);
 	if (bench_fail_fd >= 0 && write(bench_fail_fd, "!", 1) != 1)
 		exit(2);
 	exit(1);
@@ -139,8 +271,9 @@ static void bench_print(struct bench_result *r)
 		med = r->lat_us[r->ops / 2];
 		p95 = r->lat_us[(r->ops * 95 + 99) / 100 - 1];
 	}
-	printf("W id=%d name=%s status=%s ops=%ld cmds=%ld cl=%ld cs=%ld fc=%ld med_us=%.1f p95_us=%.1f wall_ms=%.1f",
-	       r->id, r->name, r->status ? r->status : "ok", r->ops, r->cmds,
+	printf("W id=%d name=%s%s%s status=%s ops=%ld cmds=%ld cl=%ld cs=%ld fc=%ld med_us=%.1f p95_us=%.1f wall_ms=%.1f",
+	       r->id, r->name, bench_path ? " path=" : "",
+	       bench_path ? bench_path : "", r->status ? r->status : "ok", r->ops, r->cmds,
 	       r->cl, r->cs, r->fc, med, p95, r->wall_ms);
 	for (i = 0; i < BENCH_NR_COUNTERS; i++)
 		if (r->has_rm)
@@ -217,7 +350,7 @@ static void bench_sign1(struct bench_result *r, const char *dev, long n)
 	int fd, ret;
 
 	bench_mark(r->id, BENCH_SETUP);
-	fd = tpm2_open_env(dev);
+	fd = bench_open(dev);
 	if (fd < 0)
 		bench_die(dev, fd);
 	ret = bench_signer_setup(fd, &s, 1);
@@ -235,7 +368,7 @@ static void bench_sign1(struct bench_result *r, const char *dev, long n)
 	bench_loop_end(r);
 	r->ops = r->cmds = n;
 	bench_signer_teardown(fd, &s);
-	close(fd);
+	bench_close(fd);
 }
 
 /*
@@ -256,7 +389,7 @@ static void bench_mixed1(struct bench_result *r, long n)
 	int fd, ret, ok, k;
 
 	bench_mark(r->id, BENCH_SETUP);
-	fd = tpm2_open_env(bench_dev);
+	fd = bench_open(bench_dev);
 	if (fd < 0)
 		bench_die(bench_dev, fd);
 	tpm2_policy_extend_cc(policy, TPM2_CC_SIGN);
@@ -278,7 +411,7 @@ static void bench_mixed1(struct bench_result *r, long n)
 			snprintf(r->extra, sizeof(r->extra),
 				 "error=setup_rc_0x%x", ret);
 		r->status = "fail";
-		close(fd);
+		bench_close(fd);
 		bench_mark(r->id, BENCH_LOOP);
 		bench_mark(r->id, BENCH_TEARDOWN);
 		return;
@@ -305,7 +438,7 @@ static void bench_mixed1(struct bench_result *r, long n)
 	for (k = 0; k < 3; k++)
 		tpm2_flush(fd, keys[k].handle);
 	tpm2_flush(fd, primary.handle);
-	close(fd);
+	bench_close(fd);
 }
 
 /*
@@ -367,7 +500,7 @@ static void bench_kmix(struct bench_result *r, long n, const char *kop)
 	if (ima && !dir)
 		bench_die("kmix-ima: BENCH_IMA_DIR unset", -EINVAL);
 	bench_mark(r->id, BENCH_SETUP);
-	fd = tpm2_open_env(TPM2_RM_DEV);
+	fd = bench_open(TPM2_RM_DEV);
 	if (fd < 0)
 		bench_die(TPM2_RM_DEV, fd);
 	ret = bench_signer_setup(fd, &s, 1);
@@ -403,7 +536,7 @@ static void bench_kmix(struct bench_result *r, long n, const char *kop)
 	bench_loop_end(r);
 	r->ops = r->cmds = n;
 	bench_signer_teardown(fd, &s);
-	close(fd);
+	bench_close(fd);
 	qsort(klat, k, sizeof(double), bench_cmp);
 	snprintf(r->extra, sizeof(r->extra),
 		 "kid=%d kops=%ld kmed_us=%.1f kp95_us=%.1f every=%d",
@@ -441,7 +574,7 @@ static void bench_client(int c, int k, long per, int lockstep, int *tok,
 	int fd, ret;
 
 	bench_fail_fd = ready;
-	fd = tpm2_open_env(bench_dev);
+	fd = bench_open(bench_dev);
 	if (fd < 0)
 		bench_die(bench_dev, fd);
 	ret = bench_signer_setup(fd, &s, 0);
@@ -464,7 +597,7 @@ static void bench_client(int c, int k, long per, int lockstep, int *tok,
 	bench_put_byte(ready);
 	bench_wait_byte(quit);
 	bench_signer_teardown(fd, &s);
-	close(fd);
+	bench_close(fd);
 	_exit(0);
 }
 
@@ -562,7 +695,8 @@ static long bench_meminfo(const char *field)
  * The RM charges a file's objects to its opener's uid (128 objects per
  * uid): idle files are opened by BENCH_IDLE_PER_UID (default 100) files
  * per uid, from uid 60000 up, so a workload of many idle files stays
- * within the quota, as many users' idle files would.
+ * within the quota, as many users' idle files would.  A peer over D-Bus
+ * (abrmd on a session bus) admits its bus owner alone: one uid there.
  */
 static int bench_idle_open(long i)
 {
@@ -572,9 +706,11 @@ static int bench_idle_open(long i)
 
 	if (per_uid <= 0)
 		per_uid = 100;
+	if (bench_on_peer())
+		return bench_open(bench_dev);
 	if (seteuid(60000 + i / per_uid))
 		return -errno;
-	fd = tpm2_open_env(bench_dev);
+	fd = bench_open(bench_dev);
 	if (seteuid(0))
 		bench_die("seteuid", -errno);
 	return fd;
@@ -582,14 +718,19 @@ static int bench_idle_open(long i)
 
 /*
  * idle: nr open files of the RM device, each holding one loaded key
- * (ContextLoad of one saved key context); kernel memory before and after.
+ * (ContextLoad of one saved key context); kernel memory before and after,
+ * and the RSS of process BENCH_RSS_PID (abrmd) if set.  On a peer, an
+ * open that fails (its connection limit) ends the loop: status=limit,
+ * with the memory of the files opened before.
  */
 static void bench_idle(struct bench_result *r, long nr)
 {
-	struct rlimit rl = { nr + 64, nr + 64 };
+	struct rlimit rl = { 2 * nr + 64, 2 * nr + 64 };
+	const char *rss_pid = getenv("BENCH_RSS_PID");
+	long rss0 = -1, rss1 = -1, slab0, free0, slab1, free1, i;
 	struct bench_signer s;
 	struct tpm2_context ctx;
-	long slab0, free0, slab1, free1, i;
+	char rss[128] = "";
 	uint32_t h;
 	int *fds, fd, ret;
 
@@ -598,7 +739,7 @@ static void bench_idle(struct bench_result *r, long nr)
 		bench_die("setrlimit", -errno);
 	fds = calloc(nr, sizeof(int));
 	r->lat_us = calloc(nr, sizeof(double));
-	fd = tpm2_open_env(bench_dev);
+	fd = bench_open(bench_dev);
 	if (fd < 0)
 		bench_die(bench_dev, fd);
 	ret = bench_signer_setup(fd, &s, 0);
@@ -607,16 +748,26 @@ static void bench_idle(struct bench_result *r, long nr)
 	if (ret)
 		bench_die("idle setup", ret);
 	bench_signer_teardown(fd, &s);
-	close(fd);
+	bench_close(fd);
 	sync();
 	sleep(1);
 	bench_loop_begin(r);
 	slab0 = bench_meminfo("Slab");
 	free0 = bench_meminfo("MemFree");
+	if (rss_pid)
+		rss0 = bench_rss_kib(rss_pid);
 	for (i = 0; i < nr; i++) {
 		double t = bench_now_us();
 
+		bench_tcti_rc = 0;
 		fds[i] = bench_idle_open(i);
+		if (fds[i] < 0 && bench_on_peer() && i > 0) {
+			snprintf(r->extra, sizeof(r->extra),
+				 "error=open_%ld_tss_rc_0x%x ", i,
+				 bench_tcti_rc);
+			r->status = "limit";
+			break;
+		}
 		if (fds[i] < 0) {
 			snprintf(r->extra, sizeof(r->extra),
 				 "error=open_%ld_%d", i, fds[i]);
@@ -638,17 +789,81 @@ static void bench_idle(struct bench_result *r, long nr)
 	sleep(1);
 	slab1 = bench_meminfo("Slab");
 	free1 = bench_meminfo("MemFree");
+	if (rss_pid)
+		rss1 = bench_rss_kib(rss_pid);
 	bench_loop_end(r);
 	r->ops = i;
-	if (!r->status)
-		snprintf(r->extra, sizeof(r->extra),
-			 "files=%ld slab_kib=%ld memfree_kib=%ld slab_b_per_file=%ld memfree_b_per_file=%ld",
+	if (rss0 >= 0 && rss1 >= 0)
+		snprintf(rss, sizeof(rss), " rss_kib=%ld rss_b_per_file=%ld",
+			 rss1 - rss0, (rss1 - rss0) * 1024 / (i ? i : 1));
+	if (!r->status || !strcmp(r->status, "limit"))
+		snprintf(r->extra + strlen(r->extra),
+			 sizeof(r->extra) - strlen(r->extra),
+			 "files=%ld slab_kib=%ld memfree_kib=%ld slab_b_per_file=%ld memfree_b_per_file=%ld%s",
 			 i, slab1 - slab0, free0 - free1,
 			 (slab1 - slab0) * 1024 / (i ? i : 1),
-			 (free0 - free1) * 1024 / (i ? i : 1));
+			 (free0 - free1) * 1024 / (i ? i : 1), rss);
 	while (i-- > 0)
-		close(fds[i]);
+		bench_close(fds[i]);
 	free(fds);
+}
+
+/*
+ * limits: on one open file (connection), start sessions until one is
+ * refused (at most n), flush them, then load one signing key again and
+ * again until a load is refused (at most n): what a user meets at a
+ * path's limits (abrmd: 4 sessions, 27 transients per connection).
+ */
+static void bench_limits(struct bench_result *r, long n)
+{
+	struct tpm2_session *sess = calloc(n, sizeof(*sess));
+	uint32_t *objs = calloc(n, sizeof(*objs));
+	struct tpm2_auth pw = { NULL, 0 };
+	struct tpm2_key primary, key;
+	long ns = 0, no = 0, i;
+	int fd, ret, src = 0, orc = 0;
+
+	bench_mark(r->id, BENCH_SETUP);
+	fd = bench_open(bench_dev);
+	if (fd < 0 || !sess || !objs)
+		bench_die(bench_dev, fd);
+	ret = tpm2_create_primary(fd, TPM2_KEY_STORAGE, NULL, 0, &primary);
+	if (!ret)
+		ret = tpm2_create(fd, &primary, &pw, TPM2_KEY_SIGN, NULL, 0, &key);
+	if (ret)
+		bench_die("limits setup", ret);
+	bench_loop_begin(r);
+	while (ns < n) {
+		ret = tpm2_start_session(fd, TPM2_SE_HMAC, &sess[ns]);
+		if (ret) {
+			src = ret;
+			break;
+		}
+		ns++;
+	}
+	for (i = 0; i < ns; i++)
+		tpm2_flush(fd, sess[i].handle);
+	while (no < n) {
+		ret = tpm2_load(fd, &primary, &pw, &key);
+		if (ret) {
+			orc = ret;
+			break;
+		}
+		objs[no++] = key.handle;
+	}
+	bench_loop_end(r);
+	for (i = 0; i < no; i++)
+		tpm2_flush(fd, objs[i]);
+	tpm2_flush(fd, primary.handle);
+	bench_close(fd);
+	r->ops = ns + no;
+	r->fc = ns;	/* the sessions' FlushContext, in the loop */
+	r->cmds = ns + no + !!src + !!orc + ns;
+	snprintf(r->extra, sizeof(r->extra),
+		 "sessions=%ld session_rc=0x%x objects=%ld object_rc=0x%x tried=%ld",
+		 ns, src, no, orc, n);
+	free(sess);
+	free(objs);
 }
 
 static void bench_usage(void)
@@ -660,6 +875,8 @@ static void bench_usage(void)
 		"  tpmbench mixed1 ID N         N policy signs, 3 keys\n"
 		"  tpmbench clients ID N K L    K clients, N/K signs each, L=1 lockstep\n"
 		"  tpmbench idle ID FILES       FILES open files with one key each\n"
+		"  tpmbench limits ID N         sessions, then loaded keys, on one\n"
+		"                               file until refused (at most N each)\n"
 		"  tpmbench kmix ID N KOP       N signs, a kernel op (ima|hwrng)\n"
 		"                               every 10 in workload ID + 1\n"
 		"  tpmbench mark ID PHASE       send one marker\n");
@@ -674,6 +891,11 @@ int main(int argc, char **argv)
 	if (argc < 4)
 		bench_usage();
 	r.name = getenv("BENCH_NAME") ? getenv("BENCH_NAME") : argv[1];
+	bench_path = getenv("BENCH_PATH");
+	if (bench_path && !*bench_path)
+		bench_path = NULL;
+	tpm2_send_hook = bench_tcti_send;
+	tpm2_recv_hook = bench_tcti_recv;
 	r.id = atoi(argv[2]);
 	n = atol(argv[3]);
 	if (r.id <= 0 || r.id >= 0x400)
@@ -692,6 +914,8 @@ int main(int argc, char **argv)
 		bench_mixed1(&r, n);
 	} else if (!strcmp(argv[1], "idle")) {
 		bench_idle(&r, n);
+	} else if (!strcmp(argv[1], "limits")) {
+		bench_limits(&r, n);
 	} else if (!strcmp(argv[1], "kmix") && argc == 5 && r.id < 0x3ff) {
 		bench_kmix(&r, n, argv[4]);
 	} else if (!strcmp(argv[1], "clients") && argc == 6) {

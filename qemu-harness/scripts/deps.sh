@@ -5,7 +5,8 @@ trap 'echo "deps: failed" >&2' ERR
 
 pkgs="linux-source-6.12 linux-source-6.1 swtpm swtpm-tools qemu-system-x86 busybox-static sparse
 ccache cpio bc flex bison libelf-dev libssl-dev dwarves gcc make git
-python3 python3-ply python3-git python3-tpm2-pytss tpm2-tools tpm-udev passwd util-linux kmod gnuplot-nox"
+python3 python3-ply python3-git python3-tpm2-pytss tpm2-tools tpm-udev passwd util-linux kmod gnuplot-nox
+tpm2-abrmd libtss2-tcti-tabrmd0 libtss2-tctildr0 libtss2-tcti-device0 libtss2-dev dbus-daemon"
 
 missing=""
 for p in $pkgs; do

@@ -185,6 +185,9 @@ int tpm2_open_env(const char *fallback);
 int tpm2_send(int fd, const void *cmd, size_t len);
 int tpm2_recv(int fd, void *rsp, size_t size);
 int tpm2_xfer(int fd, const void *cmd, size_t len, void *rsp, size_t size);
+/* A transport of the program's own; -ENOTSUP: not its descriptor. */
+extern int (*tpm2_send_hook)(int fd, const void *cmd, size_t len);
+extern int (*tpm2_recv_hook)(int fd, void *rsp, size_t size);
 /* How often tpm2_xfer() resends a command answered with a warning (5). */
 extern unsigned int tpm2_warn_retries;
 /*

@@ -250,13 +250,11 @@ static int clean_answer(int rc)
 	       rc == -ECANCELED || rc == -EBUSY;
 }
 
-static int client_setup(struct client *c, const char *user, unsigned int uid)
+/* A new signing key and HMAC session on @c's file, and the key's name. */
+static int client_keys(struct client *c)
 {
 	int rc;
 
-	c->fd = tpm2_open_as(user, uid, TPM2_RM_DEV);
-	if (c->fd < 0)
-		return c->fd;
 	rc = tpm2_create_primary(c->fd, TPM2_KEY_SIGN, NULL, 0, &c->key);
 	if (!rc)
 		rc = tpm2_start_session(c->fd, TPM2_SE_HMAC, &c->sess);
@@ -265,19 +263,20 @@ static int client_setup(struct client *c, const char *user, unsigned int uid)
 	return rc;
 }
 
+static int client_setup(struct client *c, const char *user, unsigned int uid)
+{
+	c->fd = tpm2_open_as(user, uid, TPM2_RM_DEV);
+	if (c->fd < 0)
+		return c->fd;
+	return client_keys(c);
+}
+
 /* Replace the runner's key and session after its context was destroyed. */
 static int client_renew(struct client *c)
 {
-	int rc;
-
 	tpm2_flush(c->fd, c->key.handle);
 	tpm2_flush(c->fd, c->sess.handle);
-	rc = tpm2_create_primary(c->fd, TPM2_KEY_SIGN, NULL, 0, &c->key);
-	if (!rc)
-		rc = tpm2_start_session(c->fd, TPM2_SE_HMAC, &c->sess);
-	if (!rc)
-		rc = tpm2_read_public(c->fd, c->key.handle, &c->name);
-	return rc;
+	return client_keys(c);
 }
 
 /* Why a cell cannot run here, or NULL. */

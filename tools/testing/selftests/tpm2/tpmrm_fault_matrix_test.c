@@ -22,7 +22,8 @@
  * succeeded with the same handles and key names, the runner's next
  * command, and the leak audit, and fails if:
  *  - the runner's answer is not a clean one: its own TPM_RC, an RM-layer
- *    code or an errno (never a malformed response or EFAULT);
+ *    code or an errno (never a malformed response or EFAULT); on this RM,
+ *    if it is not the answer tpm-rm.rst's table of faults gives;
  *  - any other client, the owner of an evicted context included, sees
  *    anything;
  *  - the runner's file is not usable afterwards (a handle refusal is
@@ -94,12 +95,22 @@ FIXTURE_VARIANT(matrix) {
 	const char *fn;		/* fail_function: helper to fail */
 	const char *retval;
 	int may_lose;		/* the context hit may be really gone */
+	int want, want2;	/* the runner's answer (tpm-rm.rst) */
 };
 
-#define PROXY_CELL(pl, k, a, lose)					\
-	{ .place = pl, .kind = k, .arg = a, .may_lose = lose }
-#define FF_CELL(pl, f, r, lose)						\
-	{ .place = pl, .fn = f, .retval = r, .may_lose = lose }
+/*
+ * @w (or @w2): this RM's answer to the runner, as tpm-rm.rst's table of
+ * faults and answers gives it: 0, the TPM's code, RM(the RM-layer code's
+ * low bits) or a negative errno. The previous RM is held to the rule only.
+ */
+#define RM(rc)		(0x000B0000 | (rc))
+#define PROXY_CELL2(pl, k, a, lose, w, w2)				\
+	{ .place = pl, .kind = k, .arg = a, .may_lose = lose,		\
+	  .want = w, .want2 = w2 }
+#define PROXY_CELL(pl, k, a, lose, w) PROXY_CELL2(pl, k, a, lose, w, w)
+#define FF_CELL(pl, f, r, lose, w)					\
+	{ .place = pl, .fn = f, .retval = r, .may_lose = lose,		\
+	  .want = w, .want2 = w }
 
 /*
  * Per place: a response code a TPM gives instead of executing (RETRY,
@@ -107,80 +118,81 @@ FIXTURE_VARIANT(matrix) {
  * after execution, a late answer (arg: the delay, see cell_arm()).
  */
 FIXTURE_VARIANT_ADD(matrix, before_retry)
-	PROXY_CELL(BEFORE, TPM2_FAULT_RC, 0x922, 0);
+	PROXY_CELL(BEFORE, TPM2_FAULT_RC, 0x922, 0, 0);
 FIXTURE_VARIANT_ADD(matrix, before_yielded)
-	PROXY_CELL(BEFORE, TPM2_FAULT_RC, 0x908, 0);
+	PROXY_CELL(BEFORE, TPM2_FAULT_RC, 0x908, 0, 0);
 FIXTURE_VARIANT_ADD(matrix, before_testing)
-	PROXY_CELL(BEFORE, TPM2_FAULT_RC, 0x90A, 0);
+	PROXY_CELL(BEFORE, TPM2_FAULT_RC, 0x90A, 0, 0);
 FIXTURE_VARIANT_ADD(matrix, before_gap_901)
-	PROXY_CELL(BEFORE, TPM2_FAULT_RC, 0x901, 0);
+	PROXY_CELL(BEFORE, TPM2_FAULT_RC, 0x901, 0, 0);
 FIXTURE_VARIANT_ADD(matrix, before_failure_101)
-	PROXY_CELL(BEFORE, TPM2_FAULT_RC, 0x101, 1);
+	PROXY_CELL(BEFORE, TPM2_FAULT_RC, 0x101, 1, RM(0x18B));
 FIXTURE_VARIANT_ADD(matrix, before_memory_902)
-	PROXY_CELL(BEFORE, TPM2_FAULT_RC, 0x902, 0);
+	PROXY_CELL(BEFORE, TPM2_FAULT_RC, 0x902, 0, RM(0x902));
 FIXTURE_VARIANT_ADD(matrix, before_lost)
-	PROXY_CELL(BEFORE, TPM2_FAULT_LOST, 0, 1);
+	PROXY_CELL(BEFORE, TPM2_FAULT_LOST, 0, 1, -EIO);
 FIXTURE_VARIANT_ADD(matrix, before_late)
-	PROXY_CELL(BEFORE, TPM2_FAULT_LATE, 0, 1);
+	PROXY_CELL(BEFORE, TPM2_FAULT_LATE, 0, 1, -ETIME);
 FIXTURE_VARIANT_ADD(matrix, own_retry)
-	PROXY_CELL(OWN, TPM2_FAULT_RC, 0x922, 0);
+	PROXY_CELL(OWN, TPM2_FAULT_RC, 0x922, 0, 0);
 FIXTURE_VARIANT_ADD(matrix, own_yielded)
-	PROXY_CELL(OWN, TPM2_FAULT_RC, 0x908, 0);
+	PROXY_CELL(OWN, TPM2_FAULT_RC, 0x908, 0, 0x908);
 FIXTURE_VARIANT_ADD(matrix, own_testing)
-	PROXY_CELL(OWN, TPM2_FAULT_RC, 0x90A, 0);
+	PROXY_CELL(OWN, TPM2_FAULT_RC, 0x90A, 0, 0);
 FIXTURE_VARIANT_ADD(matrix, own_gap_901)
-	PROXY_CELL(OWN, TPM2_FAULT_RC, 0x901, 0);
+	PROXY_CELL(OWN, TPM2_FAULT_RC, 0x901, 0, 0x901);
 FIXTURE_VARIANT_ADD(matrix, own_failure_101)
-	PROXY_CELL(OWN, TPM2_FAULT_RC, 0x101, 1);
+	PROXY_CELL(OWN, TPM2_FAULT_RC, 0x101, 1, 0x101);
 FIXTURE_VARIANT_ADD(matrix, own_memory_902)
-	PROXY_CELL(OWN, TPM2_FAULT_RC, 0x902, 0);
+	PROXY_CELL(OWN, TPM2_FAULT_RC, 0x902, 0, 0);
 FIXTURE_VARIANT_ADD(matrix, own_lost)
-	PROXY_CELL(OWN, TPM2_FAULT_LOST, 0, 1);
+	PROXY_CELL(OWN, TPM2_FAULT_LOST, 0, 1, -EIO);
 FIXTURE_VARIANT_ADD(matrix, own_late)
-	PROXY_CELL(OWN, TPM2_FAULT_LATE, 0, 1);
+	PROXY_CELL(OWN, TPM2_FAULT_LATE, 0, 1, -ETIME);
 FIXTURE_VARIANT_ADD(matrix, evict_retry)
-	PROXY_CELL(EVICT, TPM2_FAULT_RC, 0x922, 0);
+	PROXY_CELL(EVICT, TPM2_FAULT_RC, 0x922, 0, 0);
 FIXTURE_VARIANT_ADD(matrix, evict_yielded)
-	PROXY_CELL(EVICT, TPM2_FAULT_RC, 0x908, 0);
+	PROXY_CELL(EVICT, TPM2_FAULT_RC, 0x908, 0, 0);
 FIXTURE_VARIANT_ADD(matrix, evict_testing)
-	PROXY_CELL(EVICT, TPM2_FAULT_RC, 0x90A, 0);
+	PROXY_CELL(EVICT, TPM2_FAULT_RC, 0x90A, 0, 0);
 FIXTURE_VARIANT_ADD(matrix, evict_gap_901)
-	PROXY_CELL(EVICT, TPM2_FAULT_RC, 0x901, 0);
+	PROXY_CELL(EVICT, TPM2_FAULT_RC, 0x901, 0, 0);
 FIXTURE_VARIANT_ADD(matrix, evict_failure_101)
-	PROXY_CELL(EVICT, TPM2_FAULT_RC, 0x101, 1);
+	PROXY_CELL(EVICT, TPM2_FAULT_RC, 0x101, 1, 0);
 FIXTURE_VARIANT_ADD(matrix, evict_memory_902)
-	PROXY_CELL(EVICT, TPM2_FAULT_RC, 0x902, 0);
+	PROXY_CELL(EVICT, TPM2_FAULT_RC, 0x902, 0, 0);
 FIXTURE_VARIANT_ADD(matrix, evict_lost)
-	PROXY_CELL(EVICT, TPM2_FAULT_LOST, 0, 1);
+	PROXY_CELL(EVICT, TPM2_FAULT_LOST, 0, 1, 0);
 FIXTURE_VARIANT_ADD(matrix, evict_late)
-	PROXY_CELL(EVICT, TPM2_FAULT_LATE, 0, 1);
+	PROXY_CELL(EVICT, TPM2_FAULT_LATE, 0, 1, 0);
 FIXTURE_VARIANT_ADD(matrix, reload_retry)
-	PROXY_CELL(RELOAD, TPM2_FAULT_RC, 0x922, 0);
+	PROXY_CELL(RELOAD, TPM2_FAULT_RC, 0x922, 0, 0);
 FIXTURE_VARIANT_ADD(matrix, reload_yielded)
-	PROXY_CELL(RELOAD, TPM2_FAULT_RC, 0x908, 0);
+	PROXY_CELL(RELOAD, TPM2_FAULT_RC, 0x908, 0, 0);
 FIXTURE_VARIANT_ADD(matrix, reload_testing)
-	PROXY_CELL(RELOAD, TPM2_FAULT_RC, 0x90A, 0);
+	PROXY_CELL(RELOAD, TPM2_FAULT_RC, 0x90A, 0, 0);
 FIXTURE_VARIANT_ADD(matrix, reload_gap_901)
-	PROXY_CELL(RELOAD, TPM2_FAULT_RC, 0x901, 0);
+	PROXY_CELL2(RELOAD, TPM2_FAULT_RC, 0x901, 0,
+		   0, RM(0x901));
 FIXTURE_VARIANT_ADD(matrix, reload_failure_101)
-	PROXY_CELL(RELOAD, TPM2_FAULT_RC, 0x101, 1);
+	PROXY_CELL(RELOAD, TPM2_FAULT_RC, 0x101, 1, RM(0x18B));
 FIXTURE_VARIANT_ADD(matrix, reload_memory_902)
-	PROXY_CELL(RELOAD, TPM2_FAULT_RC, 0x902, 0);
+	PROXY_CELL(RELOAD, TPM2_FAULT_RC, 0x902, 0, 0);
 FIXTURE_VARIANT_ADD(matrix, reload_lost)
-	PROXY_CELL(RELOAD, TPM2_FAULT_LOST, 0, 1);
+	PROXY_CELL(RELOAD, TPM2_FAULT_LOST, 0, 1, -EIO);
 FIXTURE_VARIANT_ADD(matrix, reload_late)
-	PROXY_CELL(RELOAD, TPM2_FAULT_LATE, 0, 1);
+	PROXY_CELL(RELOAD, TPM2_FAULT_LATE, 0, 1, -ETIME);
 
 FIXTURE_VARIANT_ADD(matrix, before_ff_load_eio)
-	FF_CELL(BEFORE, "tpm2_rm_send_context_load", EIO_RETVAL, 0);
+	FF_CELL(BEFORE, "tpm2_rm_send_context_load", EIO_RETVAL, 0, -EIO);
 FIXTURE_VARIANT_ADD(matrix, own_ff_answer_lost)
-	FF_CELL(OWN, "tpm2_rm_rsp_check", EIO_RETVAL, 1);
+	FF_CELL(OWN, "tpm2_rm_rsp_check", EIO_RETVAL, 1, -EIO);
 FIXTURE_VARIANT_ADD(matrix, evict_ff_save_eio)
-	FF_CELL(EVICT, "tpm2_rm_send_context_save", EIO_RETVAL, 0);
+	FF_CELL(EVICT, "tpm2_rm_send_context_save", EIO_RETVAL, 0, 0);
 FIXTURE_VARIANT_ADD(matrix, evict_ff_blob_alloc)
-	FF_CELL(EVICT, "tpm2_rm_blob_dup", "0", 0);
+	FF_CELL(EVICT, "tpm2_rm_blob_dup", "0", 0, 0);
 FIXTURE_VARIANT_ADD(matrix, reload_ff_load_eio)
-	FF_CELL(RELOAD, "tpm2_rm_send_context_load", EIO_RETVAL, 0);
+	FF_CELL(RELOAD, "tpm2_rm_send_context_load", EIO_RETVAL, 0, -EIO);
 
 /* The command code the fault falls on at @v's place. */
 static uint32_t place_cc(const FIXTURE_VARIANT(matrix) *v)
@@ -607,6 +619,7 @@ static void leak_flush(void)
 TEST_F_TIMEOUT(matrix, cell, 600)
 {
 	int runner = runner_of(variant->place), owner, others, next, leak;
+	int this_rm = tpm2_rm_has_counters(), as_table;
 	const char *why;
 	struct tpm2_leak l;
 	uint32_t handle;
@@ -651,6 +664,7 @@ TEST_F_TIMEOUT(matrix, cell, 600)
 	leak = tpm2_leak_audit(&l);
 	if (leak)
 		leak_flush();
+	as_table = rc == variant->want || rc == variant->want2;
 
 	TH_LOG("cell %s%s %s: runner %s answer %d (0x%x)%s; fault %s%s%s",
 	       place_name[variant->place], old_rm_place(variant->place),
@@ -659,12 +673,19 @@ TEST_F_TIMEOUT(matrix, cell, 600)
 	       fired ? "hit" : "NOT REACHED",
 	       owner >= 0 ? " the session of " : "",
 	       owner >= 0 ? client_name[owner] : "");
+	if (this_rm && !as_table)
+		TH_LOG("cell %s: tpm-rm.rst gives the runner %d (0x%x)%s",
+		       place_name[variant->place], variant->want,
+		       variant->want, variant->want2 != variant->want ?
+		       " or the alternative" : "");
 	TH_LOG("cell %s: others %s; runner next %s; leak audit %s (TPM %d/%d/%d)",
 	       place_name[variant->place],
 	       others ? "SAW THE FAULT" : "unaffected", next_s,
 	       leak ? "LEAK" : "clean", l.objects, l.loaded, l.saved);
 	EXPECT_TRUE(fired);
 	EXPECT_TRUE(clean_answer(rc));
+	if (this_rm)
+		EXPECT_TRUE(as_table);
 	EXPECT_EQ(0, others);
 	EXPECT_EQ(0, next);
 	EXPECT_EQ(0, leak);

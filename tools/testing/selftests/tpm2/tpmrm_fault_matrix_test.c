@@ -22,8 +22,9 @@
  * succeeded with the same handles and key names, the runner's next
  * command, and the leak audit, and fails if:
  *  - the runner's answer is not a clean one: its own TPM_RC, an RM-layer
- *    code or an errno (never a malformed response or EFAULT); on this RM,
- *    if it is not the answer tpm-rm.rst's table of faults gives;
+ *    code or an errno (never a malformed response or EFAULT); on this RM
+ *    (and 3+3 slots, see table_applies()), if it is not the answer
+ *    tpm-rm.rst's table of faults gives;
  *  - any other client, the owner of an evicted context included, sees
  *    anything;
  *  - the runner's file is not usable afterwards (a handle refusal is
@@ -58,6 +59,8 @@
 #define EIO_RETVAL	"0xfffffffffffffffb"
 #define LATE_OWN_MS	1500	/* GetCapability: 750 ms timeout, 2 s ready */
 #define LATE_RM_MS	121000	/* ContextLoad/Save: 120 s timeout, 2 s ready */
+#define PT_HR_TRANSIENT_MIN	0x10E	/* TPM_PT_HR_TRANSIENT_MIN */
+#define PT_HR_LOADED_MIN	0x110	/* TPM_PT_HR_LOADED_MIN */
 #define HUNG_TASK	"/proc/sys/kernel/hung_task_timeout_secs"
 #define LATE_HUNG_SECS	"300"	/* > the 120 s wait, < the cell's timeout */
 
@@ -236,6 +239,24 @@ static const char *old_rm_place(enum place p)
 	}
 }
 
+/*
+ * The table's answers hold where the places are staged as meant: this RM,
+ * on a TPM that reports the three object and three session slots it has.
+ * A personality that reports more (npct75x: 5 and 5, on swtpm's 3 and 3)
+ * makes the RM meet TPM_RC_OBJECT_MEMORY instead of evicting first.
+ */
+static int table_applies(int fd)
+{
+	uint32_t objects = 0, sessions = 0;
+
+	if (!tpm2_rm_has_counters())
+		return 0;
+	if (tpm2_get_property(fd, PT_HR_TRANSIENT_MIN, &objects) ||
+	    tpm2_get_property(fd, PT_HR_LOADED_MIN, &sessions))
+		return 0;
+	return objects == 3 && sessions == 3;
+}
+
 /* Whose command runs into the fault: A, or B at evict and reload. */
 static int runner_of(enum place p)
 {
@@ -283,7 +304,7 @@ static int runner_cmd(struct client *c, const FIXTURE_VARIANT(matrix) *v)
 
 	tpm2_warn_retries = 0;
 	if (place_cc(v) == TPM2_CC_GET_CAPABILITY)
-		rc = tpm2_get_property(c->fd, 0x10E, &val);
+		rc = tpm2_get_property(c->fd, PT_HR_TRANSIENT_MIN, &val);
 	else
 		rc = client_op(c);
 	tpm2_warn_retries = saved;
@@ -619,7 +640,7 @@ static void leak_flush(void)
 TEST_F_TIMEOUT(matrix, cell, 600)
 {
 	int runner = runner_of(variant->place), owner, others, next, leak;
-	int this_rm = tpm2_rm_has_counters(), as_table;
+	int table, as_table;
 	const char *why;
 	struct tpm2_leak l;
 	uint32_t handle;
@@ -633,6 +654,7 @@ TEST_F_TIMEOUT(matrix, cell, 600)
 	why = cell_unavailable(self, variant);
 	if (why)
 		SKIP(return, "%s", why);
+	table = table_applies(self->ctl);
 	ASSERT_EQ(0, group_access(self));
 	for (i = 0; i < NR_CLIENTS; i++) {
 		rc = client_setup(&self->c[i], client_user[i], client_uid[i]);
@@ -673,7 +695,10 @@ TEST_F_TIMEOUT(matrix, cell, 600)
 	       fired ? "hit" : "NOT REACHED",
 	       owner >= 0 ? " the session of " : "",
 	       owner >= 0 ? client_name[owner] : "");
-	if (this_rm && !as_table)
+	if (!table && tpm2_rm_has_counters())
+		TH_LOG("cell %s: the table's answer is not checked: the TPM reports more than 3+3 slots",
+		       place_name[variant->place]);
+	if (table && !as_table)
 		TH_LOG("cell %s: tpm-rm.rst gives the runner %d (0x%x)%s",
 		       place_name[variant->place], variant->want,
 		       variant->want, variant->want2 != variant->want ?
@@ -684,7 +709,7 @@ TEST_F_TIMEOUT(matrix, cell, 600)
 	       leak ? "LEAK" : "clean", l.objects, l.loaded, l.saved);
 	EXPECT_TRUE(fired);
 	EXPECT_TRUE(clean_answer(rc));
-	if (this_rm)
+	if (table)
 		EXPECT_TRUE(as_table);
 	EXPECT_EQ(0, others);
 	EXPECT_EQ(0, next);

@@ -130,7 +130,8 @@ help:
 	@echo "                the hmac kernel (tpm-tis), and the 6.1 backport's minimal"
 	@echo "                kernel (tpm-tis); ends with 'N passed, N failed, N skipped'"
 	@echo "make check-extended  the long tests too (TPMRM_EXTENDED=1 in the guest),"
-	@echo "                on the minimal and the debug kernel, tpm-tis"
+	@echo "                on the minimal and the debug kernel, tpm-tis, and the"
+	@echo "                fault matrix alone on the debug kernel, tpm-crb"
 	@echo "make kernel     build the kernel only"
 	@echo "make bench      both flavours on swtpm: TPM commands, time, memory;"
 	@echo "                table on stdout, CSV and PNG in results/ (not a test);"
@@ -211,10 +212,12 @@ kernel-minimal kernel-debug kernel-hmac: kernel-%:
 	@$(MAKE) --no-print-directory kernel CONFIG=$*
 .PHONY: kernel-minimal kernel-debug kernel-hmac
 
-# One check boot of the $(1) kernel on TPM interface $(2).  The debug kernel
-# on TCG runs the same tests several times slower: give it more time.
+# One check boot of the $(1) kernel on TPM interface $(2), of only the
+# selftests $(3) if given.  The debug kernel on TCG runs the same tests
+# several times slower: give it more time.
 debug_time = $(if $(filter debug,$(1)),$(if $(filter 1,$(EXTENDED)),,TIMEOUT=1800 UNIT_TIMEOUT=900))
 check_boot = $(BOOTENV) $(call personality_env,$(1),$(2)) $(call debug_time,$(1)) TPM=$(2) CONFIG=$(1) \
+	$(if $(3),ONLY='$(3)') \
 	KERNEL=$(BUILD)/obj-$(BASE)-$(FLAVOUR)-$(1)/arch/x86/boot/bzImage \
 	RESULTS=$(call results,$(1),$(2)) $(BOOT) check '' || true
 
@@ -267,15 +270,18 @@ check: kernel-minimal kernel-debug kernel-hmac selftests initramfs
 		$(BUILD)/results-harness/tap $(BUILD)/results-series/tap \
 		$(BUILD)/results-personality/tap
 
-# The long tests (TPMRM_EXTENDED=1): both kernels on tpm-tis.
+# The long tests (TPMRM_EXTENDED=1): both kernels on tpm-tis; the debug
+# kernel on tpm-crb runs the fault matrix alone (its fail_function cells
+# need the debug kernel, which make check boots on tis only).
 check-extended: kernel-minimal kernel-debug selftests initramfs
 	@rm -rf $(BUILD)/results-*
 	@$(call check_boot,minimal,tis)
 	@$(call check_boot,debug,tis)
+	@$(call check_boot,debug,crb,tpmrm_fault_matrix_test)
 	@$(foreach p,$(PERSONALITIES),$(call personality_boot,$(p));)
 	@$(personality_tests)
 	@$(H)/scripts/verdict.sh $(call results,minimal,tis) \
-		$(call results,debug,tis) \
+		$(call results,debug,tis) $(call results,debug,crb) \
 		$(foreach p,$(PERSONALITIES),$(BUILD)/results-tis-$(p)) \
 		$(BUILD)/results-personality/tap
 

@@ -6,7 +6,7 @@
 # The proxy's warnings are seeded with SEED plus the boot's offset.
 pers=$1 seed=$2 boot=$3
 case "$boot" in
-minimal-tis) off=0 ;; minimal-crb) off=1 ;; debug-tis) off=2 ;; *) off=3 ;;
+minimal-tis) off=0 ;; minimal-crb) off=1 ;; debug-tis) off=2 ;; debug-crb) off=4 ;; *) off=3 ;;
 esac
 # make check rotates the chips on its two minimal boots; the debug boot,
 # many times slower under TCG, gets swtpm's own values (the proxy changes
@@ -17,7 +17,9 @@ none) pers= ;;
 '') set -- slb9670 npct75x ptt
     shift $(( (seed + off) % $# ))
     pers=$1
-    [ "$off" = 2 ] && pers=swtpm
+    # every debug boot (make check's on tis, check-extended's matrix boot
+    # on crb) gets swtpm's own values and the fault control
+    case "$boot" in debug-*) pers=swtpm ;; esac
     # The hmac kernel's own ContextLoad of its null key is upstream code
     # that does not resend TPM_RC_YIELDED (tpm_transmit() resends RETRY and
     # TESTING only), and 6.12 disables the chip on that failure: the hmac

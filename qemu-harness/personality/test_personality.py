@@ -177,6 +177,44 @@ class FilterTest(unittest.TestCase):
         self.assertEqual(P.header(f.transmit(T.context_save(old)))[2], 0)
         self.assertEqual(P.header(f.transmit(T.context_save(churn)))[2], 0)
 
+    def test_regaps_counted(self):
+        f, tpm = make('gap=0xFF')
+        old, x = 0x02000000, 0x02000001
+        octx = f.transmit(T.context_save(old))[10:]
+        xctx = f.transmit(T.context_save(x))[10:]
+        # x loaded for a command, then saved: not a regap
+        f.transmit(T.context_load(xctx))
+        f.transmit(getrandom())
+        xctx = f.transmit(T.context_save(x))[10:]
+        self.assertEqual(f.stats['regaps'], 0)
+        # the oldest loaded and saved straight back: a regap
+        f.transmit(T.context_load(octx))
+        octx = f.transmit(T.context_save(old))[10:]
+        self.assertEqual(f.stats['regaps'], 1)
+        # the save warned (not executed) and resent: still one regap
+        f.transmit(T.context_load(octx))
+        f.v['retry'] = 1
+        self.assertEqual(P.header(f.transmit(T.context_save(old)))[2],
+                         P.RC_RETRY)
+        f.v['retry'] = 0
+        self.assertEqual(P.header(f.transmit(T.context_save(old)))[2], 0)
+        self.assertEqual(f.stats['regaps'], 2)
+        # an object's load and save, or a load and a flush: none
+        f.transmit(T.context_load(struct.pack('>QIIH', 7, 0x80000001,
+                                              0x40000007, 4) + b'blob'))
+        f.transmit(T.context_save(0x80000001))
+        f.transmit(T.context_load(xctx))
+        f.transmit(T.flush(x))
+        self.assertEqual(f.stats['regaps'], 2)
+        self.assertEqual(f.stats['session_loads'], 4)
+        self.assertEqual(f.stats['context_saves'], 6)
+        notes = []
+        f.note = notes.append
+        f.transmit(T.context_load(octx))
+        f.transmit(T.context_save(old))
+        self.assertEqual(len(notes), 1)
+        self.assertTrue(notes[0].startswith('regap 02000000'), notes)
+
     def test_gap_keeps_last_slot_for_oldest(self):
         f, tpm = make('gap=4')
         old, x, y = 0x02000000, 0x02000001, 0x02000002

@@ -77,7 +77,7 @@ done
 [ -n "$files" ] || { echo "bench: nothing was measured" >&2; exit 1; }
 # shellcheck disable=SC2086
 awk -f "$bench/belady.awk" -f "$bench/report.awk" -v csv="$OUT/bench.csv" \
-	-v dat="$tmp/plot.dat" $files > "$OUT/bench.md"
+	-v dat="$tmp/plot.dat" -v personality="${PERSONALITY:-}" $files > "$OUT/bench.md"
 gnuplot -e "dat='$tmp/plot.dat'; png='$OUT/bench.png'; fls='$fls'" \
 	"$bench/plot.gp" || echo "bench: no plot" >&2
 commit=$(git -C "$REPO" describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)

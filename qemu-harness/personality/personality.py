@@ -304,8 +304,10 @@ class Filter:
         load, self.last_load = self.last_load, None
         rc = self.early_rc(cmd, cc)
         if rc:
-            # not executed: a regap's save may still follow (resent)
-            self.last_load = load
+            # a warning: not executed, a regap's save may follow (resent);
+            # after any other refusal (COMMAND_SIZE, ...) a save is none
+            if self.last_warned is not None and self.last_warned[0] is cmd:
+                self.last_load = load
             if self.tracing(cc):
                 self.trace('%#x %s -> %#x (proxy)' % (cc, trace_args(cc, cmd),
                                                       rc))

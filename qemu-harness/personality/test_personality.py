@@ -199,6 +199,15 @@ class FilterTest(unittest.TestCase):
         f.v['retry'] = 0
         self.assertEqual(P.header(f.transmit(T.context_save(old)))[2], 0)
         self.assertEqual(f.stats['regaps'], 2)
+        # a command the chip refused (too big) between: no regap
+        f.v['max_command'] = 64
+        f.transmit(T.context_load(octx))
+        self.assertEqual(P.header(f.transmit(P.command(
+            0x17B, struct.pack('>H', 8) + b'\0' * 64)))[2],
+                         P.RC_COMMAND_SIZE)
+        octx = f.transmit(T.context_save(old))[10:]
+        del f.v['max_command']
+        self.assertEqual(f.stats['regaps'], 2)
         # an object's load and save, or a load and a flush: none
         f.transmit(T.context_load(struct.pack('>QIIH', 7, 0x80000001,
                                               0x40000007, 4) + b'blob'))
@@ -206,8 +215,8 @@ class FilterTest(unittest.TestCase):
         f.transmit(T.context_load(xctx))
         f.transmit(T.flush(x))
         self.assertEqual(f.stats['regaps'], 2)
-        self.assertEqual(f.stats['session_loads'], 4)
-        self.assertEqual(f.stats['context_saves'], 6)
+        self.assertEqual(f.stats['session_loads'], 5)
+        self.assertEqual(f.stats['context_saves'], 7)
         notes = []
         f.note = notes.append
         f.transmit(T.context_load(octx))

@@ -244,6 +244,8 @@ class Filter:
         self.trace = None        # a callable taking one line, or None
         self.trace_ccs = None    # trace only these command codes (None: all)
         self.note = None         # a callable for gap events (0x901, regap)
+        self.gap_pending = 0     # emulated 0x901s not yet followed by a
+                                 # regap
         self.last_load = None    # session handle of the last command, if
                                  # it was a ContextLoad of a saved session
         # no warnings before this many TPM2_SelfTest since power-on: the
@@ -263,7 +265,7 @@ class Filter:
                       'session_handles': 0, 'command_size': 0,
                       'props_rewritten': 0, 'latency_ms': 0,
                       'faults': {}, 'context_saves': 0, 'regaps': 0,
-                      'session_loads': 0}
+                      'resaves': 0, 'session_loads': 0}
 
     def reset(self):
         """The TPM was power-cycled (CMD_INIT): no session survives."""
@@ -272,6 +274,7 @@ class Filter:
         self.selftests = 0
         self.fault = None
         self.last_load = None
+        self.gap_pending = 0
 
     def count(self, what, key):
         """Count @what (injected, retried) for command code @key."""
@@ -493,6 +496,7 @@ class Filter:
         if free > 1:
             return 0
         self.stats['gap_errors'] += 1
+        self.gap_pending += 1
         if self.note:
             self.note('0x901 to %#x %s: gap maxed, last slot kept for %08x'
                       % (cc, '%08x' % handle if handle else '-', oldest))
@@ -503,8 +507,10 @@ class Filter:
 
         @load is the session handle the previous command loaded from a
         saved context, if it did: a ContextSave of that handle right after
-        is a regap (the resource manager moved the session to a new
-        sequence without using it), counted in stats['regaps'].
+        moved the session to a new sequence without using it
+        (stats['resaves']: also a client's own ContextSave of a session
+        its resource manager had saved).  One that follows an emulated
+        TPM_RC_CONTEXT_GAP is a regap (stats['regaps']).
         """
         rsp = self.backend(cmd)
         h = header(rsp)
@@ -516,10 +522,13 @@ class Filter:
             if load is not None and header(rsp)[2] == 0 and \
                     len(cmd) >= 14 and \
                     struct.unpack('>I', cmd[10:14])[0] == load:
-                self.stats['regaps'] += 1
-                if self.note:
-                    self.note('regap %08x -> seq %d' % (
-                        load, struct.unpack('>Q', rsp[10:18])[0]))
+                self.stats['resaves'] += 1
+                if self.gap_pending:
+                    self.gap_pending -= 1
+                    self.stats['regaps'] += 1
+                    if self.note:
+                        self.note('regap %08x -> seq %d' % (
+                            load, struct.unpack('>Q', rsp[10:18])[0]))
             return rsp
         if cc == CC['ContextLoad'] and len(cmd) >= 22:
             handle = struct.unpack('>I', cmd[18:22])[0]
@@ -558,6 +567,7 @@ class Filter:
                 back = self.backend(command(CC['ContextLoad'], rsp[10:]))
                 if header(back)[2] == 0:
                     self.stats['gap_errors'] += 1
+                    self.gap_pending += 1
                     if self.note:
                         self.note('0x901 to ContextSave %08x seq %d: gap %d,'
                                   ' loaded back' % (handle, seq, dist))

@@ -43,12 +43,17 @@ for c in $BENCH_CONFIGS; do
 		t=$f
 		[ "$c" = minimal ] || t=$f-$c
 		kernel=$BUILD/obj-${BASE:-6.12}-$f-$c/arch/x86/boot/bzImage
+		# The hmac kernels' own ContextLoad of the null key is upstream
+		# code that does not resend TPM_RC_YIELDED and disables the chip
+		# on it (as pick.sh says for make check): no YIELDED there.
+		pers=${PERSONALITY:-}
+		[ -z "$pers" ] || [ "$c" != hmac ] || pers=$pers,yielded=0
 		[ -f "$kernel" ] || { echo "bench: $t: no kernel at $kernel; skipped" >&2; continue; }
 		rm -f "$OUT/$t.results" "$OUT/$t.trace" "$OUT/$t.console"
 		# One retry when the kernel did not come up (TCG on a loaded host).
 		for try in 1 2; do
 			echo "bench: $t: booting (guest console: $OUT/$t.console)"
-			SWTPM_LOG_LEVEL=20 SWTPM_LOG_COPY="$tmp/$t.log" \
+			PERSONALITY=$pers SWTPM_LOG_LEVEL=20 SWTPM_LOG_COPY="$tmp/$t.log" \
 			RESULTS_COPY="$OUT/$t.results" RUN_TIMEOUT="$BENCH_TIMEOUT" \
 			BUILD="$BUILD" REPO="$REPO" INITRAMFS="$INITRAMFS" \
 			KERNEL="$kernel" TPM=tis CONFIG="$c" SRC_RM="$BUILD/src-rm-${BASE:-6.12}" \

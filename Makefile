@@ -44,6 +44,10 @@ ifneq ($(filter check-extended,$(MAKECMDGOALS)),)
 TIMEOUT   ?= 7200
 EXTENDED  := 1
 endif
+# check-personalities' boots hold the regap run at 10^5 saves.
+ifneq ($(filter check-personalities,$(MAKECMDGOALS)),)
+TIMEOUT   ?= 7200
+endif
 TIMEOUT   ?= 600
 EXTENDED  ?= 0
 
@@ -90,7 +94,7 @@ PERSONALITY      ?=
 ifeq ($(PERSONALITY_SEED),)
 PERSONALITY_SEED := $(shell date +%s)
 endif
-PERSONALITIES := slb9670 npct75x ptt tight swtpm
+PERSONALITIES ?= slb9670 npct75x ptt tight swtpm
 BOOTENV   += PERSONALITY='$(PERSONALITY)' PERSONALITY_SEED='$(PERSONALITY_SEED)'
 # the personality environment of check boot $(1)-$(2) (config-tpm)
 personality_env = $(shell $(H)/personality/pick.sh '$(PERSONALITY)' \
@@ -100,10 +104,17 @@ personality_tests = mkdir -p $(BUILD)/results-personality && \
 	echo "personality: seed $(PERSONALITY_SEED)" && \
 	python3 $(H)/personality/test_personality.py --tap \
 	> $(BUILD)/results-personality/tap 2>$(BUILD)/results-personality/log || true
-# check-extended: one more boot per personality (make check sizes, the
-# regap test at 10^5 saves), results in results-tis-<personality>
-personality_boot = $(BOOTENV) TPM=tis PERSONALITY=$(1) REGAP_SAVES=100000 \
-	EXTENDED=0 RESULTS=$(BUILD)/results-tis-$(1) $(BOOT) check '' || true
+# check-extended and check-personalities: one boot per personality (make
+# check sizes, the regap test at REGAP_SAVES context saves; each unit may
+# take the boot's TIMEOUT - 300 s), results in results-tis-<personality>
+# (results-base-tis-<personality> for FLAVOUR=base), its time in seconds.
+REGAP_SAVES ?= 100000
+pers_results = $(BUILD)/results-$(if $(filter base,$(FLAVOUR)),base-)tis-$(1)
+personality_boot = t0=$$(date +%s); $(BOOTENV) TPM=tis PERSONALITY=$(1) \
+	REGAP_SAVES=$(REGAP_SAVES) EXTENDED=0 \
+	UNIT_TIMEOUT=$$(( $(TIMEOUT) > 600 ? $(TIMEOUT) - 300 : 300 )) \
+	RESULTS=$(call pers_results,$(1)) $(BOOT) check '' || true; \
+	echo $$(( $$(date +%s) - t0 )) > $(call pers_results,$(1))/seconds
 # --- end personality ---
 # The results folder of one boot: results-<tpm>, results-<config>-<tpm>;
 # results-6.1-... for the 6.1 backport.
@@ -116,7 +127,7 @@ export TPMRM_SETUP_ONLY := $(if $(filter 1,$(SETUP_ONLY)),1,)
 long      = $(if $(TPMRM_SETUP_ONLY),@echo "setup-only: skip $(1)",@$(2))
 
 .PHONY: help deps base assemble kernel selftests initramfs run check \
-	check-one check-extended kunit refresh clean distclean bench series \
+	check-one check-extended check-personalities kunit refresh clean distclean bench series \
 	series-check check-harness
 .DEFAULT_GOAL := help
 # One boot at a time, one kernel build at a time (they share build/src-rm-*).
@@ -130,8 +141,11 @@ help:
 	@echo "                the hmac kernel (tpm-tis), and the 6.1 backport's minimal"
 	@echo "                kernel (tpm-tis); ends with 'N passed, N failed, N skipped'"
 	@echo "make check-extended  the long tests too (TPMRM_EXTENDED=1 in the guest),"
-	@echo "                on the minimal and the debug kernel, tpm-tis, and the"
-	@echo "                fault matrix alone on the debug kernel, tpm-crb"
+	@echo "                on the minimal and the debug kernel, tpm-tis, the fault"
+	@echo "                matrix alone on the debug kernel, tpm-crb, and one"
+	@echo "                boot per personality (with the regap run at 10^5 saves)"
+	@echo "make check-personalities  those personality boots alone, of FLAVOUR"
+	@echo "                (base: the old RM), PERSONALITIES, REGAP_SAVES; a table"
 	@echo "make kernel     build the kernel only"
 	@echo "make bench      both flavours on swtpm: TPM commands, time, memory;"
 	@echo "                table on stdout, CSV and PNG in results/ (not a test);"
@@ -280,10 +294,25 @@ check-extended: kernel-minimal kernel-debug selftests initramfs
 	@$(call check_boot,debug,crb,tpmrm_fault_matrix_test)
 	@$(foreach p,$(PERSONALITIES),$(call personality_boot,$(p));)
 	@$(personality_tests)
+	@$(H)/personality/report.py \
+		$(foreach p,$(PERSONALITIES),$(call pers_results,$(p)))
 	@$(H)/scripts/verdict.sh $(call results,minimal,tis) \
 		$(call results,debug,tis) $(call results,debug,crb) \
-		$(foreach p,$(PERSONALITIES),$(BUILD)/results-tis-$(p)) \
+		$(foreach p,$(PERSONALITIES),$(call pers_results,$(p))) \
 		$(BUILD)/results-personality/tap
+
+# The personality boots of check-extended alone, of FLAVOUR (base: the old
+# RM under the same chips), PERSONALITIES (default all five) and
+# REGAP_SAVES: a table per personality (report.py), then the verdict.
+# KERNEL=path on the command line boots that bzImage as is (no build).
+check-personalities: $(if $(filter command line,$(origin KERNEL)),,kernel) \
+	selftests initramfs
+	@rm -rf $(foreach p,$(PERSONALITIES),$(call pers_results,$(p)))
+	@$(foreach p,$(PERSONALITIES),$(call personality_boot,$(p));)
+	@$(H)/personality/report.py \
+		$(foreach p,$(PERSONALITIES),$(call pers_results,$(p)))
+	@$(H)/scripts/verdict.sh \
+		$(foreach p,$(PERSONALITIES),$(call pers_results,$(p)))
 
 # The benchmark (qemu-harness/bench/): builds both flavours in each config
 # of BENCH_CONFIGS (minimal: the minimal workloads; hmac: the kernel-mix

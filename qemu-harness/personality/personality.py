@@ -242,6 +242,12 @@ class Filter:
         self.sleep = sleep
         self.clock = clock
         self.trace = None        # a callable taking one line, or None
+        self.trace_ccs = None    # trace only these command codes (None: all)
+        self.note = None         # a callable for gap events (0x901, regap)
+        self.gap_pending = 0     # emulated 0x901s not yet followed by a
+                                 # regap
+        self.last_load = None    # session handle of the last command, if
+                                 # it was a ContextLoad of a saved session
         # no warnings before this many TPM2_SelfTest since power-on: the
         # proxy waits for the kernel's, after the firmware's (SeaBIOS
         # does not resend; a warning makes it disable the hierarchies)
@@ -258,7 +264,8 @@ class Filter:
                       'object_memory': 0, 'session_memory': 0,
                       'session_handles': 0, 'command_size': 0,
                       'props_rewritten': 0, 'latency_ms': 0,
-                      'faults': {}}
+                      'faults': {}, 'context_saves': 0, 'regaps': 0,
+                      'resaves': 0, 'session_loads': 0}
 
     def reset(self):
         """The TPM was power-cycled (CMD_INIT): no session survives."""
@@ -266,6 +273,8 @@ class Filter:
         self.next_seq = None
         self.selftests = 0
         self.fault = None
+        self.last_load = None
+        self.gap_pending = 0
 
     def count(self, what, key):
         """Count @what (injected, retried) for command code @key."""
@@ -295,20 +304,29 @@ class Filter:
             if cmd == self.last_warned[0]:
                 self.count('retried', '%#x:%#x' % (cc, self.last_warned[1]))
             self.last_warned = None
+        load, self.last_load = self.last_load, None
         rc = self.early_rc(cmd, cc)
         if rc:
-            if self.trace:
-                self.trace('%#x %s -> %#x (proxy)' % (cc, cmd[10:14].hex(),
+            # a warning: not executed, a regap's save may follow (resent);
+            # after any other refusal (COMMAND_SIZE, ...) a save is none
+            if self.last_warned is not None and self.last_warned[0] is cmd:
+                self.last_load = load
+            if self.tracing(cc):
+                self.trace('%#x %s -> %#x (proxy)' % (cc, trace_args(cc, cmd),
                                                       rc))
             return rc_response(rc)
         t0 = self.clock()
-        rsp = self.forward(cmd, cc)
+        rsp = self.forward(cmd, cc, load)
         self.latency(cc, rsp, self.clock() - t0)
-        if self.trace:
-            self.trace('%#x %s -> %#x' % (cc, cmd[10:14].hex(),
-                                          header(rsp)[2] if header(rsp)
-                                          else -1))
+        if self.tracing(cc):
+            self.trace('%#x %s -> %#x%s' % (cc, trace_args(cc, cmd),
+                                            header(rsp)[2] if header(rsp)
+                                            else -1, trace_seq(cc, rsp)))
         return rsp
+
+    def tracing(self, cc):
+        """Is @cc traced?"""
+        return self.trace and (self.trace_ccs is None or cc in self.trace_ccs)
 
     def fault_ctl(self, cmd):
         """Answer the in-band control command (CC_FAULT_CTL) itself.
@@ -478,18 +496,45 @@ class Filter:
         if free > 1:
             return 0
         self.stats['gap_errors'] += 1
+        self.gap_pending += 1
+        if self.note:
+            self.note('0x901 to %#x %s: gap maxed, last slot kept for %08x'
+                      % (cc, '%08x' % handle if handle else '-', oldest))
         return RC_CONTEXT_GAP
 
-    def forward(self, cmd, cc):
-        """Send @cmd to swtpm and bring its answer into the personality."""
+    def forward(self, cmd, cc, load=None):
+        """Send @cmd to swtpm and bring its answer into the personality.
+
+        @load is the session handle the previous command loaded from a
+        saved context, if it did: a ContextSave of that handle right after
+        moved the session to a new sequence without using it
+        (stats['resaves']: also a client's own ContextSave of a session
+        its resource manager had saved).  One that follows an emulated
+        TPM_RC_CONTEXT_GAP is a regap (stats['regaps']).
+        """
         rsp = self.backend(cmd)
         h = header(rsp)
         if not h or h[2] != 0:
             return rsp
         if cc == CC['ContextSave']:
-            return self.saved_session(cmd, rsp)
+            self.stats['context_saves'] += 1
+            rsp = self.saved_session(cmd, rsp)
+            if load is not None and header(rsp)[2] == 0 and \
+                    len(cmd) >= 14 and \
+                    struct.unpack('>I', cmd[10:14])[0] == load:
+                self.stats['resaves'] += 1
+                if self.gap_pending:
+                    self.gap_pending -= 1
+                    self.stats['regaps'] += 1
+                    if self.note:
+                        self.note('regap %08x -> seq %d' % (
+                            load, struct.unpack('>Q', rsp[10:18])[0]))
+            return rsp
         if cc == CC['ContextLoad'] and len(cmd) >= 22:
-            self.saved.pop(struct.unpack('>I', cmd[18:22])[0], None)
+            handle = struct.unpack('>I', cmd[18:22])[0]
+            if self.saved.pop(handle, None) is not None and len(rsp) >= 14:
+                self.stats['session_loads'] += 1
+                self.last_load = struct.unpack('>I', rsp[10:14])[0]
         elif cc == CC['FlushContext'] and len(cmd) >= 14:
             self.saved.pop(struct.unpack('>I', cmd[10:14])[0], None)
         elif cc == CC['Startup'] and len(cmd) >= 12 and \
@@ -522,6 +567,10 @@ class Filter:
                 back = self.backend(command(CC['ContextLoad'], rsp[10:]))
                 if header(back)[2] == 0:
                     self.stats['gap_errors'] += 1
+                    self.gap_pending += 1
+                    if self.note:
+                        self.note('0x901 to ContextSave %08x seq %d: gap %d,'
+                                  ' loaded back' % (handle, seq, dist))
                     return rc_response(RC_CONTEXT_GAP)
                 # Could not undo: let the save stand, as swtpm did it.
         self.saved[handle] = seq
@@ -577,6 +626,22 @@ class Filter:
             left = ms / 1000.0 - spent
             if left > 0:
                 self.sleep(left)
+
+
+def trace_args(cc, cmd):
+    """The first handle of @cmd for the trace; a saved context's for
+    ContextLoad, with its sequence."""
+    if cc == CC['ContextLoad'] and len(cmd) >= 22:
+        return '%s seq %d' % (cmd[18:22].hex(),
+                              struct.unpack('>Q', cmd[10:18])[0])
+    return cmd[10:14].hex()
+
+
+def trace_seq(cc, rsp):
+    """The sequence a successful ContextSave gave, for the trace."""
+    if cc != CC['ContextSave'] or len(rsp) < 18 or header(rsp)[2]:
+        return ''
+    return ' seq %d' % struct.unpack('>Q', rsp[10:18])[0]
 
 
 def key_type(cc, rsp):

@@ -162,8 +162,15 @@ def main():
     log('personality %s seed %d: %s' % (args.personality, args.seed,
                                         json.dumps(values, sort_keys=True)))
     proxy = Proxy(args, values)
-    if os.environ.get('PERSONALITY_TRACE'):
+    # PERSONALITY_TRACE=1 logs every command, =ctx the context commands
+    # (ContextLoad with the saved sequence, ContextSave with the new one,
+    # FlushContext); emulated 0x901s and regaps are logged always
+    trace = os.environ.get('PERSONALITY_TRACE')
+    if trace:
         proxy.filter.trace = log
+        if trace == 'ctx':
+            proxy.filter.trace_ccs = personality.CTX_CCS
+    proxy.filter.note = log
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     srv.bind(args.listen)

@@ -39,9 +39,11 @@ for d in sys.argv[1:]:
             regaps = re.findall(r'(\d+) regaps', f.read())
     print('%s: %s seed %s: %d commands, %d warnings injected (%s), '
           '%d resent unchanged (%s), %d emulated 0x901, largest session gap '
-          '%#x, %d session saves, %d COMMAND_SIZE, RM regaps logged %s'
+          '%#x, %d session saves (%d context saves), %d regaps seen by the '
+          'proxy, %d COMMAND_SIZE, RM regaps logged %s'
           % (d, s['personality'], s['seed'], s['commands'], inj,
              ' '.join('%s=%d' % kv for kv in sorted(s['injected'].items())),
              ret, ' '.join('%s=%d' % kv for kv in sorted(s['retried'].items())),
              s['gap_errors'], s['gap_max_seen'], s['saves'],
+             s.get('context_saves', 0), s.get('regaps', 0),
              s['command_size'], '+'.join(regaps) or '-'))

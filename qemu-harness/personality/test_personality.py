@@ -177,6 +177,58 @@ class FilterTest(unittest.TestCase):
         self.assertEqual(P.header(f.transmit(T.context_save(old)))[2], 0)
         self.assertEqual(P.header(f.transmit(T.context_save(churn)))[2], 0)
 
+    def test_regaps_counted(self):
+        f, tpm = make('gap=4')
+        old, x = 0x02000000, 0x02000001
+        octx = f.transmit(T.context_save(old))[10:]
+        xctx = f.transmit(T.context_save(x))[10:]
+        # x loaded for a command, then saved: no resave
+        f.transmit(T.context_load(xctx))
+        f.transmit(getrandom())
+        xctx = f.transmit(T.context_save(x))[10:]
+        self.assertEqual(f.stats['resaves'], 0)
+        # the oldest loaded and saved straight back, no 0x901 before: a
+        # resave (a client's own ContextSave looks the same), no regap
+        f.transmit(T.context_load(octx))
+        octx = f.transmit(T.context_save(old))[10:]
+        self.assertEqual((f.stats['resaves'], f.stats['regaps']), (1, 0))
+        # x churns until its save is refused (0x901), then the oldest is
+        # loaded and saved back, its save warned and resent: one regap
+        for _ in range(10):
+            f.transmit(T.context_load(xctx))
+            f.transmit(getrandom())
+            rsp = f.transmit(T.context_save(x))
+            if P.header(rsp)[2]:
+                break
+            xctx = rsp[10:]
+        self.assertEqual(P.header(rsp)[2], P.RC_CONTEXT_GAP)
+        notes = []
+        f.note = notes.append
+        f.transmit(T.context_load(octx))
+        f.v['retry'] = 1
+        self.assertEqual(P.header(f.transmit(T.context_save(old)))[2],
+                         P.RC_RETRY)
+        f.v['retry'] = 0
+        octx = f.transmit(T.context_save(old))[10:]
+        self.assertEqual((f.stats['resaves'], f.stats['regaps']), (2, 1))
+        self.assertEqual(len(notes), 1)
+        self.assertTrue(notes[0].startswith('regap 02000000'), notes)
+        # a command the chip refused (too big) between: no resave
+        f.v['max_command'] = 64
+        f.transmit(T.context_load(octx))
+        self.assertEqual(P.header(f.transmit(P.command(
+            0x17B, struct.pack('>H', 8) + b'\0' * 64)))[2],
+            P.RC_COMMAND_SIZE)
+        f.transmit(T.context_save(old))
+        del f.v['max_command']
+        self.assertEqual(f.stats['resaves'], 2)
+        # an object's load and save, or a load and a flush: none
+        f.transmit(T.context_load(struct.pack('>QIIH', 7, 0x80000001,
+                                              0x40000007, 4) + b'blob'))
+        f.transmit(T.context_save(0x80000001))
+        f.transmit(T.flush(x))
+        self.assertEqual((f.stats['resaves'], f.stats['regaps']), (2, 1))
+
     def test_gap_keeps_last_slot_for_oldest(self):
         f, tpm = make('gap=4')
         old, x, y = 0x02000000, 0x02000001, 0x02000002

@@ -11,6 +11,8 @@
  *  own     A's own command (Sign; GetCapability for a late answer, whose
  *          kernel timeout is 750 ms where Sign's is 120 s);
  *  evict   B's command makes the RM evict A's session (ContextSave);
+ *          the evict_flush cells fault the FlushContext with which the
+ *          RM frees the slot of the key it evicts for B;
  *  reload  B's context, evicted for A's command, is reloaded for B's.
  *
  * The faults come from the personality proxy between QEMU and swtpm
@@ -100,6 +102,7 @@ FIXTURE_VARIANT(matrix) {
 	int may_lose;		/* the context hit may be really gone */
 	int want, want2;	/* the runner's answer (tpm-rm.rst) */
 	int two;		/* want2 is an answer too */
+	uint32_t cc;		/* the command faulted, if not the place's */
 };
 
 /*
@@ -159,6 +162,15 @@ FIXTURE_VARIANT_ADD(matrix, evict_yielded)
 	PROXY_CELL(EVICT, TPM2_FAULT_RC, 0x908, 0, 0);
 FIXTURE_VARIANT_ADD(matrix, evict_testing)
 	PROXY_CELL(EVICT, TPM2_FAULT_RC, 0x90A, 0, 0);
+FIXTURE_VARIANT_ADD(matrix, evict_flush_retry)
+	{ .place = EVICT, .kind = TPM2_FAULT_RC, .arg = 0x922,
+	  .cc = TPM2_CC_FLUSH_CONTEXT };
+FIXTURE_VARIANT_ADD(matrix, evict_flush_yielded)
+	{ .place = EVICT, .kind = TPM2_FAULT_RC, .arg = 0x908,
+	  .cc = TPM2_CC_FLUSH_CONTEXT };
+FIXTURE_VARIANT_ADD(matrix, evict_flush_testing)
+	{ .place = EVICT, .kind = TPM2_FAULT_RC, .arg = 0x90A,
+	  .cc = TPM2_CC_FLUSH_CONTEXT };
 FIXTURE_VARIANT_ADD(matrix, evict_gap_901)
 	PROXY_CELL(EVICT, TPM2_FAULT_RC, 0x901, 0, 0);
 FIXTURE_VARIANT_ADD(matrix, evict_failure_101)
@@ -200,6 +212,8 @@ FIXTURE_VARIANT_ADD(matrix, reload_ff_load_eio)
 /* The command code the fault falls on at @v's place. */
 static uint32_t place_cc(const FIXTURE_VARIANT(matrix) *v)
 {
+	if (v->cc)
+		return v->cc;
 	switch (v->place) {
 	case BEFORE:
 	case RELOAD:

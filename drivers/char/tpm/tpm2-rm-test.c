@@ -600,6 +600,13 @@ struct fake_tpm {
 	unsigned int fail_times;	/* ... this many times, with -EIO */
 	u64 seq;
 	unsigned int gap_saves;
+	/*
+	 * Sessions in the way of the context gap: every ContextSave but the
+	 * one right after a session's ContextLoad (a regap) answers
+	 * TPM_RC_CONTEXT_GAP until this many were regapped.
+	 */
+	unsigned int gap_regaps;
+	u32 last_loaded;
 	u32 lose_cc;		/* run this command, then lose its response */
 	unsigned int lose_times;	/* ... this many times */
 	u32 rc_cc;		/* answer this command with rc ... */
@@ -722,11 +729,15 @@ static size_t fake_answer(const u8 *cmd, size_t len, u8 *rsp)
 
 	switch (cc) {
 	case TPM2_CC_CONTEXT_SAVE:
-		if (fake->gap_saves) {
-			fake->gap_saves--;
+		if (fake->gap_saves ||
+		    (fake->gap_regaps && h != fake->last_loaded)) {
+			if (fake->gap_saves)
+				fake->gap_saves--;
 			rc = TPM2_RC_CONTEXT_GAP;
 			break;
 		}
+		if (fake->gap_regaps)
+			fake->gap_regaps--;
 		memset(&rsp[n], 0, 22);
 		put_unaligned_be64(++fake->seq, &rsp[n]);
 		put_unaligned_be32(tpm2_rm_is_session(h) ? h : 0x80000000,
@@ -742,6 +753,7 @@ static size_t fake_answer(const u8 *cmd, size_t len, u8 *rsp)
 			h = fake->next_object++;
 		put_unaligned_be32(h, &rsp[n]);
 		fake_set(h, FAKE_LOADED);
+		fake->last_loaded = h;
 		n += 4;
 		break;
 	case TPM2_CC_CREATE_PRIMARY:
@@ -1295,6 +1307,37 @@ static void tpm2_rm_test_regap(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, env->s1.nr_sessions, 0u);
 }
 
+/*
+ * Four sessions the RM saved in a row all stand in the way of the context
+ * gap: a client's ContextSave succeeds after four regaps. The RM used to
+ * give up after TPM2_RM_MAX_RETRIES (3) and answer 0x000B0901 (issue 17:
+ * the tight personality, gap 0x40, seed 17, Sign 169).
+ */
+static void tpm2_rm_test_regap_many(struct kunit *test)
+{
+	struct fake_env *env = test->priv;
+	struct tpm2_rm_stats *st = &env->chip->rm->stats;
+	u32 s[7];
+	unsigned int i;
+
+	/* Arrange: seven sessions in three slots: the RM saves four */
+	for (i = 0; i < ARRAY_SIZE(s); i++)
+		s[i] = start_session(test, &env->s2);
+	KUNIT_ASSERT_EQ(test, st->context_saves, 4ul);
+	fake->gap_regaps = 4;
+
+	/* Act */
+	KUNIT_EXPECT_EQ(test, run(test, &env->s2, TPM2_CC_CONTEXT_SAVE, &s[6],
+				  1, NULL, NULL, 0, NULL), 0u);
+
+	/* Assert: all four moved, the client's session was saved */
+	KUNIT_EXPECT_EQ(test, st->regaps, 4ul);
+	KUNIT_EXPECT_EQ(test, fake->gap_regaps, 0u);
+	for (i = 0; i < 4; i++)
+		KUNIT_EXPECT_NOT_NULL(test,
+				      tpm2_rm_table_find(&env->s2, s[i]));
+}
+
 /* Forget everything, as a TPM reset without a TPM2_Startup would. */
 static void fake_reset(void)
 {
@@ -1653,6 +1696,7 @@ static struct kunit_case tpm2_rm_transport_cases[] = {
 	KUNIT_CASE(tpm2_rm_test_flush),
 	KUNIT_CASE(tpm2_rm_test_limits),
 	KUNIT_CASE(tpm2_rm_test_regap),
+	KUNIT_CASE(tpm2_rm_test_regap_many),
 	KUNIT_CASE(tpm2_rm_test_handle_reuse),
 	KUNIT_CASE(tpm2_rm_test_raw_flush_reuse),
 	KUNIT_CASE(tpm2_rm_test_reuse_unknown),

@@ -416,7 +416,7 @@ static int tpm2_rm_save(struct tpm_chip *chip, struct tpm2_rm_entity *ent,
 	do {
 		rc = tpm2_rm_context_save(chip, ent->phandle, &blob, &blob_len,
 					  &tpm_rc);
-	} while (!rc && tries++ < TPM2_RM_MAX_RETRIES &&
+	} while (!rc && tries++ < TPM2_RM_MAX_REGAPS &&
 		 tpm2_rm_regap_for_retry(chip, tpm_rc));
 	if (!rc && tpm_rc)
 		rc = -EIO;
@@ -594,9 +594,7 @@ int tpm2_rm_load(struct tpm_chip *chip, struct tpm2_rm_entity *ent,
 					  &phandle, tpm_rc);
 		if (rc)
 			return rc;
-	} while (*tpm_rc && tries++ < TPM2_RM_MAX_RETRIES &&
-		 (tpm2_rm_evict_for_retry(chip, *tpm_rc) ||
-		  tpm2_rm_regap_for_retry(chip, *tpm_rc)));
+	} while (*tpm_rc && tpm2_rm_retry(chip, *tpm_rc, &tries));
 	if (tpm2_rm_load_rc_is_fatal(*tpm_rc)) {
 		tpm2_rm_saved_del(ent);
 		ent->state = TPM2_RM_ENT_LOST;
@@ -781,6 +779,28 @@ bool tpm2_rm_regap_for_retry(struct tpm_chip *chip, u32 tpm_rc)
 	return !tpm2_rm_resave(chip, oldest);
 }
 EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_regap_for_retry);
+
+/**
+ * tpm2_rm_retry() - make a refused command worth sending again
+ * @chip:	the chip, ops held
+ * @tpm_rc:	the TPM's answer to the command
+ * @tries:	the command's retries so far; counted up here
+ *
+ * A memory error evicts one entity, up to TPM2_RM_MAX_RETRIES times. A
+ * context gap regaps the oldest saved session; the sessions saved next to
+ * it may all stand in the way (four holders saved in a row need four
+ * regaps), so up to TPM2_RM_MAX_REGAPS tries.
+ *
+ * Return: true if the command is worth re-sending.
+ */
+bool tpm2_rm_retry(struct tpm_chip *chip, u32 tpm_rc, unsigned int *tries)
+{
+	if (tpm_rc == TPM2_RC_CONTEXT_GAP)
+		return (*tries)++ < TPM2_RM_MAX_REGAPS &&
+		       tpm2_rm_regap_for_retry(chip, tpm_rc);
+	return (*tries)++ < TPM2_RM_MAX_RETRIES &&
+	       tpm2_rm_evict_for_retry(chip, tpm_rc);
+}
 
 /*
  * @ent left its TPM slot without the RM's doing. An object with a blob is

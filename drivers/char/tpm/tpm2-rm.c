@@ -482,11 +482,10 @@ static ssize_t tpm2_rm_send(struct tpm2_rm_ctx *ctx)
 	memcpy(header, ctx->buf, TPM_HEADER_SIZE);
 	for (;;) {
 		ret = tpm2_rm_transmit_at(ctx);
-		if (ret != TPM_HEADER_SIZE || tries++ >= TPM2_RM_MAX_RETRIES)
+		if (ret != TPM_HEADER_SIZE)
 			return ret;
 		rc = tpm2_rm_rsp_rc(ctx->buf, ret);
-		if (!tpm2_rm_evict_for_retry(ctx->chip, rc) &&
-		    !tpm2_rm_regap_for_retry(ctx->chip, rc))
+		if (!tpm2_rm_retry(ctx->chip, rc, &tries))
 			return ret;
 		memcpy(ctx->buf, header, TPM_HEADER_SIZE);
 	}

@@ -46,6 +46,8 @@ struct tpm_buf;
 #define TPM2_RM_MAX_AUTHS		3
 #define TPM2_RM_MAX_CAP_HANDLES		254
 #define TPM2_RM_MAX_RETRIES		3
+/* regaps for one command: as many saved sessions as TPMs keep (64) */
+#define TPM2_RM_MAX_REGAPS		64
 #define TPM2_RM_MAX_ORPHANS		16
 #define TPM2_RM_MAX_STALE		8
 
@@ -482,6 +484,7 @@ void tpm2_rm_saved_add(struct tpm2_rm_chip *rm, struct tpm2_rm_entity *ent,
 void tpm2_rm_saved_del(struct tpm2_rm_entity *ent);
 struct tpm2_rm_entity *tpm2_rm_saved_oldest(const struct tpm2_rm_chip *rm);
 bool tpm2_rm_regap_for_retry(struct tpm_chip *chip, u32 tpm_rc);
+bool tpm2_rm_retry(struct tpm_chip *chip, u32 tpm_rc, unsigned int *tries);
 bool tpm2_rm_load_rc_is_fatal(u32 tpm_rc);
 void tpm2_rm_drop_state(struct tpm_chip *chip, bool clear);
 void tpm2_rm_check_handle_reuse(struct tpm_chip *chip, u32 handle);

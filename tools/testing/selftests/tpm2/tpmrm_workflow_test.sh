@@ -318,6 +318,24 @@ for k in rsa ecc; do
 done
 
 # ---- hash and HMAC, short and as sequences ------------------------------
+# tpm2-tools sends 1024-byte buffers (SequenceUpdate, EncryptDecrypt): with
+# a header, a handle and a password authorization that is more than a TPM
+# with TPM_PT_MAX_COMMAND_SIZE under 1100 takes (TPM_RC_COMMAND_SIZE, as
+# the "tight" chip personality answers).  Such a chip cannot run them.
+t1 maxcmd tpm2_getcap properties-fixed
+maxcmd=$(awk '/TPM2_PT_MAX_COMMAND_SIZE/ { f = 1; next }
+	f && /raw:/ { print $2; exit }' "$L/maxcmd.out")
+big_ok=1
+[ -n "$maxcmd" ] && maxcmd=$((maxcmd)) && [ "$maxcmd" -lt 1100 ] && big_ok=0
+big_skip="TPM_PT_MAX_COMMAND_SIZE $maxcmd: no room for a 1024-byte buffer"
+# check_big DESC CMD...: check, or skip on a chip too small for it.
+check_big() {
+	if [ "$big_ok" = 1 ]; then
+		check "$@"
+	else
+		skip_one "$1" "$big_skip"
+	fi
+}
 head -c 5000 /dev/urandom > big
 chmod 644 big
 t1 hash tpm2_hash -g sha256 -C o --hex msg
@@ -329,7 +347,7 @@ hash_seq_ok() {
 		has_calls hash-seq HashSequenceStart SequenceUpdate \
 			  SequenceComplete
 }
-check "hash of 5000 bytes: HashSequenceStart/SequenceUpdate/SequenceComplete, equals sha256sum" \
+check_big "hash of 5000 bytes: HashSequenceStart/SequenceUpdate/SequenceComplete, equals sha256sum" \
 	hash_seq_ok
 head -c 32 /dev/urandom > hmac.key
 chmod 644 hmac.key
@@ -349,7 +367,7 @@ hmac_seq_ok() {
 	test "$(out hmac-seq)" = "$(ossl_hmac big)" &&
 		has_calls hmac-seq HMAC_Start SequenceUpdate SequenceComplete
 }
-check "hmac of 5000 bytes: HMAC_Start/SequenceUpdate/SequenceComplete, equals openssl" \
+check_big "hmac of 5000 bytes: HMAC_Start/SequenceUpdate/SequenceComplete, equals openssl" \
 	hmac_seq_ok
 
 # ---- encryption ------------------------------------------------------
@@ -374,10 +392,10 @@ t1 load-aes tpm2_load -C prim_rsa.ctx -u aes.pub -r aes.priv -c aes.ctx
 t1 aes-enc tpm2_encryptdecrypt -c aes.ctx -o big.enc big
 openssl enc -aes-128-cfb -K "$(hexof aes.key)" \
 	-iv 00000000000000000000000000000000 -in big -out big.ossl
-check "encryptdecrypt: AES-128-CFB of 5000 bytes equals openssl's ciphertext" \
+check_big "encryptdecrypt: AES-128-CFB of 5000 bytes equals openssl's ciphertext" \
 	cmp -s big.enc big.ossl
 t1 aes-dec tpm2_encryptdecrypt -d -c aes.ctx -o big.dec big.enc
-check "encryptdecrypt -d: a later process decrypts it to the plaintext" \
+check_big "encryptdecrypt -d: a later process decrypts it to the plaintext" \
 	cmp -s big.dec big
 
 # ---- policy sessions and sealing -----------------------------------------

@@ -607,6 +607,12 @@ struct fake_tpm {
 	 */
 	unsigned int gap_regaps;
 	u32 last_loaded;
+	/*
+	 * GetCapability commands answered with a late answer to an earlier
+	 * GetCapability(TPM_CAP_TPM_PROPERTIES), as tpm_crb hands a late
+	 * answer to the command after a timeout.
+	 */
+	unsigned int stale_caps;
 	u32 lose_cc;		/* run this command, then lose its response */
 	unsigned int lose_times;	/* ... this many times */
 	u32 rc_cc;		/* answer this command with rc ... */
@@ -774,6 +780,15 @@ static size_t fake_answer(const u8 *cmd, size_t len, u8 *rsp)
 	case TPM2_CC_GET_CAPABILITY:
 		if (fake->no_cap) {
 			rc = TPM2_RC_FAILURE;
+			break;
+		}
+		if (fake->stale_caps) {
+			/* moreData, TPM_CAP_TPM_PROPERTIES, one property */
+			fake->stale_caps--;
+			memset(&rsp[n], 0, 1 + 4 + 4 + 8);
+			put_unaligned_be32(TPM2_CAP_TPM_PROPERTIES, &rsp[n + 1]);
+			put_unaligned_be32(1, &rsp[n + 5]);
+			n += 1 + 4 + 4 + 8;
 			break;
 		}
 		n = fake_cap(cmd, rsp);
@@ -1486,6 +1501,44 @@ static void tpm2_rm_test_lost_save(struct kunit *test)
 }
 
 /*
+ * A late answer to a command that timed out can reach the next command
+ * (tpm_crb hands it over): the RM's check of the TPM after s1's lost
+ * answer gets a properties answer to its GetCapability(TPM_CAP_HANDLES).
+ * It asks again, so s2's resident key stays; it used to flush every
+ * resident as if the TPM could not tell (make check at ce23ea0, minimal
+ * tpm-crb, fault matrix own_late: two other clients got 0x000B098B).
+ */
+static void tpm2_rm_test_stale_view(struct kunit *test)
+{
+	struct fake_env *env = test->priv;
+	u32 key, other;
+	ssize_t ret;
+	size_t len;
+
+	/* Arrange: s1's Sign is answered, but the answer is lost */
+	key = create_primary(test, &env->s1);
+	other = create_primary(test, &env->s2);
+	fake->lose_cc = CC_SIGN;
+	fake->lose_times = 1;
+	len = build_cmd(env->buf, TPM2_ST_NO_SESSIONS, CC_SIGN, &key, 1,
+			NULL, NULL, 0, 4);
+	ret = locked_transmit(env->chip, &env->s1, env->buf, TPM_BUFSIZE, len);
+	KUNIT_ASSERT_EQ(test, ret, (ssize_t)-EIO);
+
+	/* Act: the RM's first GetCapability gets the stale answer */
+	fake->stale_caps = 1;
+	KUNIT_EXPECT_EQ(test, run(test, &env->s2, CC_SIGN, &other, 1, NULL,
+				  NULL, 0, NULL), 0u);
+
+	/* Assert */
+	KUNIT_EXPECT_EQ(test, fake->stale_caps, 0u);
+	KUNIT_EXPECT_EQ(test, env->s2.nr_objects, 1u);
+	KUNIT_EXPECT_EQ(test, run(test, &env->s1, CC_SIGN, &key, 1, NULL,
+				  NULL, 0, NULL), 0u);
+	expect_in_sync(test, env->chip->rm);
+}
+
+/*
  * A client command whose response is lost after (or before) the TPM ran
  * it: what it would have flushed is flushed and forgotten, and nothing is
  * left in the TPM that the RM does not hold.
@@ -1709,6 +1762,7 @@ static struct kunit_case tpm2_rm_transport_cases[] = {
 	KUNIT_CASE(tpm2_rm_test_failed_load),
 	KUNIT_CASE(tpm2_rm_test_failed_save),
 	KUNIT_CASE(tpm2_rm_test_lost_save),
+	KUNIT_CASE(tpm2_rm_test_stale_view),
 	KUNIT_CASE(tpm2_rm_test_failed_flush),
 	{}
 };

@@ -841,25 +841,33 @@ void tpm2_rm_drop_state(struct tpm_chip *chip, bool clear)
 }
 EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_drop_state);
 
-/* The handles of range @first that the TPM holds; count or -errno. */
+/*
+ * The handles of range @first that the TPM holds; count or -errno. An
+ * answer that is not that list may be the late answer to a command that
+ * timed out, which tpm_crb hands to the next command: ask once more.
+ */
 static int tpm2_rm_get_handles(struct tpm_chip *chip, u32 first, u32 *handles)
 {
+	unsigned int tries = 0;
 	struct tpm_buf buf;
 	size_t len = 0;
 	u32 tpm_rc;
 	int rc;
 
-	rc = tpm_buf_init(&buf, TPM2_ST_NO_SESSIONS, TPM2_CC_GET_CAPABILITY);
-	if (rc)
-		return rc;
-	tpm_buf_append_u32(&buf, TPM2_CAP_HANDLES);
-	tpm_buf_append_u32(&buf, first);
-	tpm_buf_append_u32(&buf, TPM2_RM_MAX_CAP_HANDLES);
-	rc = tpm2_rm_send_get_handles(chip, &buf, &len, &tpm_rc);
-	if (!rc)
-		rc = tpm2_rm_cap_handles_parse(buf.data, len, handles,
-					       TPM2_RM_MAX_CAP_HANDLES);
-	tpm_buf_destroy(&buf);
+	do {
+		rc = tpm_buf_init(&buf, TPM2_ST_NO_SESSIONS,
+				  TPM2_CC_GET_CAPABILITY);
+		if (rc)
+			return rc;
+		tpm_buf_append_u32(&buf, TPM2_CAP_HANDLES);
+		tpm_buf_append_u32(&buf, first);
+		tpm_buf_append_u32(&buf, TPM2_RM_MAX_CAP_HANDLES);
+		rc = tpm2_rm_send_get_handles(chip, &buf, &len, &tpm_rc);
+		if (!rc)
+			rc = tpm2_rm_cap_handles_parse(buf.data, len, handles,
+						       TPM2_RM_MAX_CAP_HANDLES);
+		tpm_buf_destroy(&buf);
+	} while (rc == -EIO && !tries++);
 	return rc;
 }
 

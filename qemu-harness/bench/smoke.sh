@@ -16,7 +16,18 @@ rng0=$(cat "$rng/rng_current" 2>/dev/null)
 # abrmd (tpm2-abrmd on /dev/tpm0, its own session bus): sign-1,
 # clients-4-free, idle (its 28th connection meets abrmd's limit) and
 # limits: a few seconds.
-BENCH_RESULTS=$out BENCH_KMIX_N=20 BENCH_ABRMD=smoke sh "$here/guest.sh" "$bin" 3 16 130 1 all >&2
+# tpm2-abrmd does not resend TPM_RC_YIELDED on its own ContextSave and
+# ContextLoad ("Failed to load context: 0x908"), and the object whose save
+# failed stays in the TPM, where it takes a slot from every later test
+# (make check at ce23ea0 behind slb9670: kmix-hwrng's set-up got 0x902,
+# the leak audit found 2 objects).  Behind a personality that injects
+# warnings the abrmd workloads skip; on the boot without (swtpm's own
+# values, the debug boot) they run.
+case "${TPMRM_PERSONALITY:-}" in
+""|swtpm|swtpm,*) abrmd=smoke ;;
+*) abrmd=0 ;;
+esac
+BENCH_RESULTS=$out BENCH_KMIX_N=20 BENCH_ABRMD=$abrmd sh "$here/guest.sh" "$bin" 3 16 130 1 all >&2
 [ -n "$rng0" ] && echo "$rng0" > "$rng/rng_current"
 set -- sign-1 raw mixed-1
 for k in 1 2 4 8 16; do
@@ -29,7 +40,12 @@ i=0
 for w in "$@"; do
 	i=$((i + 1))
 	case $w in
-	abrmd:*) row=$(grep "^W .* name=${w#abrmd:} path=abrmd " "$out" | head -n1) ;;
+	abrmd:*)
+		if [ "$abrmd" = 0 ]; then
+			echo "ok $i - bench smoke: $w # SKIP abrmd does not resend the warnings of personality $TPMRM_PERSONALITY"
+			continue
+		fi
+		row=$(grep "^W .* name=${w#abrmd:} path=abrmd " "$out" | head -n1) ;;
 	*) row=$(grep "^W .* name=$w status=" "$out" | head -n1) ;;
 	esac
 	# abrmd's idle stops at its connection limit: a limit met after

@@ -1418,6 +1418,21 @@ int tpm2_rm_counter(const char *name, uint64_t *val)
 	return tpm2_read_u64(path, val);
 }
 
+int tpm2_read_text(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	return 0;
+}
+
 ssize_t tpm2_hwrng_read(void *buf, size_t len)
 {
 	int fd = open("/dev/hwrng", O_RDONLY);

@@ -283,6 +283,8 @@ int tpm2_ff_write(const char *file, const char *val);
 int tpm2_rm_counter(const char *name, uint64_t *val);
 int tpm2_rm_has_counters(void);
 
+/* A text file (sysfs) read whole into @buf, NUL-terminated; 0 or -errno. */
+int tpm2_read_text(const char *path, char *buf, size_t size);
 /* One read of /dev/hwrng: the bytes read or a negative errno. */
 ssize_t tpm2_hwrng_read(void *buf, size_t len);
 

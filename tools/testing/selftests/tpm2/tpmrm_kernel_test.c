@@ -43,21 +43,6 @@ struct holder {
 	struct tpm2_session sessions[PER_FILE];
 };
 
-static int read_text(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = 0;
-	return 0;
-}
-
 /* Open files that take every object and session the RM gives them. */
 static unsigned int hold_all(struct holder *h, unsigned int nr)
 {
@@ -189,7 +174,7 @@ FIXTURE(kernel) {
 
 FIXTURE_SETUP(kernel)
 {
-	if (read_text(NULL_NAME, self->null_name, sizeof(self->null_name)))
+	if (tpm2_read_text(NULL_NAME, self->null_name, sizeof(self->null_name)))
 		SKIP(return, "no kernel HMAC sessions (%s missing)", NULL_NAME);
 	self->hmac = 1;
 	snprintf(self->dir, sizeof(self->dir), "/tmp/tpmrm_kernel_XXXXXX");
@@ -229,7 +214,7 @@ TEST_F(kernel, kernel_users_beside_full_rm)
 	/* tpm_chip disabled by a failed null key load: hwrng reads fail */
 	EXPECT_EQ((ssize_t)sizeof(rnd), tpm2_hwrng_read(rnd, sizeof(rnd)));
 
-	ASSERT_EQ(0, read_text(NULL_NAME, after, sizeof(after)));
+	ASSERT_EQ(0, tpm2_read_text(NULL_NAME, after, sizeof(after)));
 	EXPECT_STREQ(self->null_name, after);
 
 	fd = tpm2_open(TPM2_RM_DEV, O_RDWR);

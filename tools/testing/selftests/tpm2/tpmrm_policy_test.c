@@ -26,18 +26,11 @@
 
 static int deny_read(char *buf, size_t size)
 {
-	int fd = open(DENY_FILE, O_RDONLY);
-	ssize_t n;
+	int ret = tpm2_read_text(DENY_FILE, buf, size);
 
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
+	if (!ret)
+		buf[strcspn(buf, "\n")] = '\0';
+	return ret;
 }
 
 static int deny_write(const char *words)

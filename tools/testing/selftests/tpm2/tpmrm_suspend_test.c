@@ -148,28 +148,13 @@ close_rtc:
 	return ret;
 }
 
-static int read_text(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = 0;
-	return 0;
-}
-
 /*
  * With kernel HMAC sessions: a tmpfs that IMA measures files on, and its
  * policy.  1 on such a kernel, 0 without them, or a negative errno.
  */
 static int kernel_setup(FIXTURE_DATA(suspend) *self)
 {
-	if (read_text(NULL_NAME, self->null_name, sizeof(self->null_name)))
+	if (tpm2_read_text(NULL_NAME, self->null_name, sizeof(self->null_name)))
 		return 0;
 	snprintf(self->dir, sizeof(self->dir), "/tmp/tpmrm_suspend_XXXXXX");
 	if (!mkdtemp(self->dir))
@@ -323,7 +308,7 @@ TEST_F(suspend, spaces_carry_on)
 	EXPECT_EQ(0, tpm2_pcr_read(self->a, 10, pcr));
 	ASSERT_EQ(0, tpm2_ima_replay_pcr10(replay));
 	EXPECT_EQ(0, memcmp(pcr, replay, sizeof(pcr)));
-	ASSERT_EQ(0, read_text(NULL_NAME, after, sizeof(after)));
+	ASSERT_EQ(0, tpm2_read_text(NULL_NAME, after, sizeof(after)));
 	EXPECT_STREQ(self->null_name, after);
 }
 

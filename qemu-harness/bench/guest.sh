@@ -151,16 +151,22 @@ echo "bench: kernel $(uname -r), hwrng $(cat "$rng/rng_current" 2>/dev/null)"
 
 echo "I kernel=$(uname -r) hwrng=$(cat "$rng/rng_current" 2>/dev/null) set=$set" >> "$results"
 
+# clients-k, lockstep (id BASE + 10 + i) and free-running (BASE + 20 + i),
+# for k = 1, 2, 4, 8, 16.
+clients_set() {
+	i=0
+	for k in 1 2 4 8 16; do
+		run "clients-$k-lock" clients $(($1 + 10 + i)) "$cn" "$k" 1
+		run "clients-$k-free" clients $(($1 + 20 + i)) "$cn" "$k" 0
+		i=$((i + 1))
+	done
+}
+
 minimal_set() {
 	run sign-1 sign1 1 "$n"
 	run raw raw 3 "$n"
 	run mixed-1 mixed1 2 "$n"
-	i=0
-	for k in 1 2 4 8 16; do
-		run "clients-$k-lock" clients $((10 + i)) "$cn" "$k" 1
-		run "clients-$k-free" clients $((20 + i)) "$cn" "$k" 0
-		i=$((i + 1))
-	done
+	clients_set 0
 	# Idle files are opened under several uids (tpmbench.c): let them.
 	chmod 0666 /dev/tpmrm0
 	run idle idle 6 "$idle"
@@ -250,12 +256,7 @@ abrmd_set() {
 		run clients-4-free clients 122 "$cn" 4 0
 	else
 		run mixed-1 mixed1 102 "$n"
-		i=0
-		for k in 1 2 4 8 16; do
-			run "clients-$k-lock" clients $((110 + i)) "$cn" "$k" 1
-			run "clients-$k-free" clients $((120 + i)) "$cn" "$k" 0
-			i=$((i + 1))
-		done
+		clients_set 100
 	fi
 	run idle idle 106 "$idle"
 	[ "$BENCH_ABRMD" = smoke ] || tools 104 /dev/tpmrm0 tools

@@ -347,7 +347,7 @@ hash_seq_ok() {
 		has_calls hash-seq HashSequenceStart SequenceUpdate \
 			  SequenceComplete
 }
-check_big "hash of 5000 bytes: HashSequenceStart/SequenceUpdate/SequenceComplete, equals sha256sum" \
+check_big "hash of 5000 bytes: HashSequenceStart/Update/Complete, equals sha256sum" \
 	hash_seq_ok
 head -c 32 /dev/urandom > hmac.key
 chmod 644 hmac.key

@@ -2068,6 +2068,33 @@ static void tpm2_rm_test_clear_evicts(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, rm->stats.context_loads, 1ul);
 }
 
+/*
+ * The vtpm_proxy SetLocality vendor command would change the locality of
+ * every later command behind the RM's back: refused even when the TPM lists
+ * it, while another vendor command the TPM lists passes.
+ */
+static void tpm2_rm_test_vendor_set_locality(struct kunit *test)
+{
+	static const u32 attrs[] = {
+		ATTR(TPM2_CC_GET_RANDOM, 0, 0),
+		ATTR(TPM2_RM_CC_SET_LOCALITY, 0, 0),
+		ATTR(TPM2_RM_CC_SET_LOCALITY + 1, 0, 0),
+	};
+	struct fake_env *env = test->priv;
+
+	env->chip->cc_attrs_tbl = (u32 *)attrs;
+	env->chip->nr_commands = ARRAY_SIZE(attrs);
+	/* root allows vendor codes; SetLocality stays refused all the same */
+	env->chip->rm->deny = 0;
+	KUNIT_EXPECT_EQ(test, run(test, &env->s1, TPM2_RM_CC_SET_LOCALITY,
+				  NULL, 0, NULL, NULL, 0, NULL),
+			RM(TPM2_RC_COMMAND_CODE));
+	KUNIT_EXPECT_EQ(test, fake->nr_sent, 0u);
+	KUNIT_EXPECT_EQ(test, run(test, &env->s1, TPM2_RM_CC_SET_LOCALITY + 1,
+				  NULL, 0, NULL, NULL, 0, NULL), 0u);
+	KUNIT_EXPECT_EQ(test, fake->nr_sent, 1u);
+}
+
 static struct kunit_case tpm2_rm_quota_cases[] = {
 	KUNIT_CASE_PARAM(tpm2_rm_test_quota, quota_gen_params),
 	KUNIT_CASE_PARAM(tpm2_rm_test_policy, policy_gen_params),
@@ -2076,6 +2103,7 @@ static struct kunit_case tpm2_rm_quota_cases[] = {
 	KUNIT_CASE(tpm2_rm_test_user_quota),
 	KUNIT_CASE(tpm2_rm_test_deny_transmit),
 	KUNIT_CASE(tpm2_rm_test_clear_evicts),
+	KUNIT_CASE(tpm2_rm_test_vendor_set_locality),
 	{}
 };
 
@@ -2535,39 +2563,11 @@ static void tpm2_rm_test_locality_refused(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, fake->nr_sent, 0u);
 }
 
-/*
- * The vtpm_proxy SetLocality vendor command would change the locality of
- * every later command behind the RM's back: refused even when the TPM lists
- * it, while another vendor command the TPM lists passes.
- */
-static void tpm2_rm_test_vendor_set_locality(struct kunit *test)
-{
-	static const u32 attrs[] = {
-		ATTR(TPM2_CC_GET_RANDOM, 0, 0),
-		ATTR(TPM2_RM_CC_SET_LOCALITY, 0, 0),
-		ATTR(TPM2_RM_CC_SET_LOCALITY + 1, 0, 0),
-	};
-	struct fake_env *env = test->priv;
-
-	env->chip->cc_attrs_tbl = (u32 *)attrs;
-	env->chip->nr_commands = ARRAY_SIZE(attrs);
-	/* root allows vendor codes; SetLocality stays refused all the same */
-	env->chip->rm->deny = 0;
-	KUNIT_EXPECT_EQ(test, run(test, &env->s1, TPM2_RM_CC_SET_LOCALITY,
-				  NULL, 0, NULL, NULL, 0, NULL),
-			RM(TPM2_RC_COMMAND_CODE));
-	KUNIT_EXPECT_EQ(test, fake->nr_sent, 0u);
-	KUNIT_EXPECT_EQ(test, run(test, &env->s1, TPM2_RM_CC_SET_LOCALITY + 1,
-				  NULL, 0, NULL, NULL, 0, NULL), 0u);
-	KUNIT_EXPECT_EQ(test, fake->nr_sent, 1u);
-}
-
 static struct kunit_case tpm2_rm_locality_cases[] = {
 	KUNIT_CASE_PARAM(tpm2_rm_test_locality_check, locality_gen_params),
 	KUNIT_CASE_PARAM(tpm2_rm_test_mask_parse, mask_gen_params),
 	KUNIT_CASE(tpm2_rm_test_locality_cmds),
 	KUNIT_CASE(tpm2_rm_test_locality_refused),
-	KUNIT_CASE(tpm2_rm_test_vendor_set_locality),
 	{}
 };
 

@@ -1,21 +1,33 @@
 #!/bin/bash
-# The patch series a maintainer would review, and its checks.
+# The patch series a maintainer would review, and their checks.
 #
-#   series.sh write REPO BUILD [BASE]  git format-patch series + cover letter in
-#                                BUILD/series/, against the pristine base
-#   series.sh check REPO BUILD   git am it on a fresh copy of the base, build
-#                                every commit, checkpatch --strict every
-#                                patch, sparse, kernel-doc, get_maintainer;
-#                                prints TAP
+#   series.sh write REPO BUILD [BASE]  git format-patch every series, each
+#                                with its cover letter, against the
+#                                pristine base
+#   series.sh check REPO BUILD [BASE]  git am them on a fresh copy of the
+#                                base, build every commit and run its KUnit
+#                                suites, checkpatch --strict every patch,
+#                                sparse, kernel-doc, get_maintainer; TAP
 #
-# Each series commit is one patch of patches/BASE/ (its hunks to upstream files
-# and its message) plus the files of ours that qemu-harness/series/series.map
-# assigns to it.  A map entry PATH@REV takes the file as it was at REV in
-# this repository (a feature added to a file later in the series); the last
-# entry of a file must be the current one, and every file of ours must be in
-# the map, so the series always ends at this tree.  An entry -PATH deletes an
+# The core series: each commit is one patch of patches/BASE/ (its hunks to
+# upstream files and its message) plus the files of ours that
+# qemu-harness/series/series.map assigns to it.  A map entry PATH@REV takes
+# the file as it was at REV in this repository; an entry -PATH deletes an
 # upstream file in that commit (the old resource manager's files: the repo
-# keeps no copy of them, the series in BUILD/series shows the deletion).
+# keeps no copy of them).
+#
+# Follow-up series: patches/BASE/followups names them in order; each is a
+# folder patches/BASE/NAME/ of git patches (hunks to upstream files and to
+# our files) and a cover-letter.txt, applied on top of the core and the
+# follow-ups before it.  The repository keeps our files whole, as they are
+# at the end of the last follow-up: the core's copy of a file is derived by
+# applying the follow-ups' hunks to our files in reverse (git apply -R).
+# The series must end at this tree, byte for byte.
+#
+# Output: BUILD/series/core/ and BUILD/series/NAME/ for the primary base
+# (6.12), BUILD/series-BASE/... for another base.  From: and Signed-off-by:
+# are the git identity of whoever runs this (git var GIT_AUTHOR_IDENT); with
+# none, no series is written.
 set -eu
 MODE=$1
 REPO=$(realpath "$2")
@@ -26,11 +38,16 @@ HARNESS=$REPO/qemu-harness
 MAP=$HARNESS/series/series.map
 COVER=$HARNESS/series/cover-letter.txt
 ALLOW=$HARNESS/series/checkpatch-allow.txt
-OUT=$BUILD/series-$BASE
+FOLLOWUPS=$PATCHES/followups
+if [ "$BASE" = 6.12 ]; then
+	OUT_ROOT=$BUILD/series
+else
+	OUT_ROOT=$BUILD/series-$BASE
+fi
+# Our files as the core series ends with them.
+CORE=$BUILD/series-core-files-$BASE
 git_base=$BUILD/linux-$BASE
 own_roots="Documentation drivers include tools"
-export GIT_COMMITTER_NAME="tpmrm developers"
-export GIT_COMMITTER_EMAIL=tpmrm@example.org
 
 [ -z "${TPMRM_SETUP_ONLY:-}" ] || { echo "setup-only: stop before writing or checking the series"; exit 0; }
 die() {
@@ -42,6 +59,55 @@ own_files() {
 	(cd "$REPO" && for d in $own_roots; do
 		[ -d "$d" ] && find "$d" -type f
 	done) | sort
+}
+
+# The follow-up series' names, in the order they apply.
+followups() {
+	[ -f "$FOLLOWUPS" ] || return 0
+	awk '!/^#/ && NF { print $1 }' "$FOLLOWUPS"
+}
+
+followup_patches() {
+	ls "$PATCHES/$1"/[0-9]*.patch 2>/dev/null ||
+		die "follow-up $1: no patches in $PATCHES/$1"
+}
+
+# Derive the core's copy of our files in $CORE: the whole files with every
+# follow-up's hunks to them applied in reverse, last patch first.
+derive_core_files() {
+	local s p incl
+	rm -rf "$CORE"
+	mkdir -p "$CORE"
+	git -C "$CORE" init -q
+	own_files | (cd "$REPO" && xargs cp --parents -t "$CORE")
+	incl=$(own_files | sed 's/^/--include=/')
+	for s in $(followups | tac); do
+		for p in $(followup_patches "$s" | tac); do
+			# shellcheck disable=SC2086
+			git -C "$CORE" apply -R $incl "$p" ||
+				die "follow-up $s: $(basename "$p") does not come off our files; fix it in the series tree (README: Changing the series)"
+		done
+	done
+}
+
+# From: and Signed-off-by: of every patch: the identity of who runs this.
+identity() {
+	local ident
+	ident=$(git -C "$REPO" var GIT_AUTHOR_IDENT 2>/dev/null) ||
+		die "no git identity: set git config user.name and user.email (they sign the series)"
+	AUTHOR_NAME=$(echo "$ident" | sed 's/ <.*//')
+	AUTHOR_EMAIL=$(echo "$ident" | sed 's/.*<\(.*\)>.*/\1/')
+	export GIT_COMMITTER_NAME=$AUTHOR_NAME GIT_COMMITTER_EMAIL=$AUTHOR_EMAIL
+}
+
+# Make the last commit of $1 the runner's, signed off by the runner.
+sign_commit() {
+	local tree=$1 msg
+	msg=$(git -C "$tree" log -1 --format=%B | sed '/^Signed-off-by: /d' |
+		git interpret-trailers --trailer \
+			"Signed-off-by: $AUTHOR_NAME <$AUTHOR_EMAIL>")
+	git -C "$tree" commit -q --amend --allow-empty \
+		--author="$AUTHOR_NAME <$AUTHOR_EMAIL>" -m "$msg"
 }
 
 # Map entries (PATH or PATH@REV) for one patch, by its slug.
@@ -68,15 +134,15 @@ place_file() {
 		git -C "$REPO" show "${entry#*@}:$path" > "$tree/$path" ||
 			die "$entry: no such file at that revision"
 	else
-		[ -f "$REPO/$path" ] || die "$path: not in the repository"
-		cp "$REPO/$path" "$tree/$path"
+		[ -f "$CORE/$path" ] || die "$path: not in the repository"
+		cp "$CORE/$path" "$tree/$path"
 	fi
 	git -C "$tree" add -f "$path"
 }
 
 check_map() {
 	local f
-	own_files | while read -r f; do
+	(cd "$CORE" && git ls-files -o --exclude-standard | sort) | while read -r f; do
 		awk -v f="$f" '!/^#/ { for (i = 2; i <= NF; i++) if ($i == f) n++ }
 			END { exit !n }' "$MAP" || die "$f is in no series commit (series.map)"
 	done
@@ -86,10 +152,12 @@ check_map() {
 	done
 }
 
+# Fill the cover letter of the series in $1 from the text $2 (subject,
+# blank line, body).
 write_cover() {
-	local cover=$OUT/0000-cover-letter.patch subject
-	subject=$(head -n 1 "$COVER")
-	awk -v subj="$subject" -v body="$COVER" '
+	local cover=$1/0000-cover-letter.patch body=$2 subject
+	subject=$(head -n 1 "$body")
+	awk -v subj="$subject" -v body="$body" '
 		/\*\*\* SUBJECT HERE \*\*\*/ { sub(/\*\*\* SUBJECT HERE \*\*\*/, subj) }
 		/^\*\*\* BLURB HERE \*\*\*$/ {
 			n = 0
@@ -102,9 +170,30 @@ write_cover() {
 	mv "$cover.new" "$cover"
 }
 
+# git format-patch the commits $2..$3 of $1 as the series $4.
+emit_series() {
+	local tree=$1 from=$2 to=$3 name=$4 cover=$5
+	git -C "$tree" format-patch -q --cover-letter --zero-commit \
+		--no-signature -o "$OUT_ROOT/$name" "$from..$to"
+	write_cover "$OUT_ROOT/$name" "$cover"
+	echo "series: $name: $(ls "$OUT_ROOT/$name" | wc -l) files in $OUT_ROOT/$name, $(git -C "$tree" diff --shortstat "$from" "$to")"
+}
+
+# Every file of ours in $1 must equal $2's copy, and no other may be there.
+same_files() {
+	local tree=$1 src=$2 what=$3 f
+	(cd "$src" && git ls-files -o --exclude-standard) | while read -r f; do
+		cmp -s "$src/$f" "$tree/$f" ||
+			die "$f: $what does not end with this tree's copy"
+	done
+}
+
 write_series() {
-	local tree=$BUILD/series-src-$BASE p e
+	local tree=$BUILD/series-src-$BASE p e s core prev
+	local -A heads
 	[ -d "$git_base" ] || die "no base tree in $git_base (run make base)"
+	identity
+	derive_core_files
 	check_map
 	fresh_tree "$tree"
 	for p in "$PATCHES"/[0-9]*.patch; do
@@ -118,17 +207,29 @@ write_series() {
 		done
 		git -C "$tree" diff --cached --quiet ||
 			git -C "$tree" commit -q --amend --no-edit
+		sign_commit "$tree"
+	done
+	same_files "$tree" "$CORE" "the core series"
+	core=$(git -C "$tree" rev-parse HEAD)
+	for s in $(followups); do
+		for p in $(followup_patches "$s"); do
+			git -C "$tree" am -q --committer-date-is-author-date "$p" ||
+				die "follow-up $s: $(basename "$p") does not apply"
+			sign_commit "$tree"
+		done
+		heads[$s]=$(git -C "$tree" rev-parse HEAD)
 	done
 	own_files | while read -r e; do
 		cmp -s "$REPO/$e" "$tree/$e" ||
-			die "$e: the series ends with an older copy (series.map)"
+			die "$e: the series ends with another copy than this tree's"
 	done
-	rm -rf "$OUT"
-	git -C "$tree" format-patch -q --cover-letter --zero-commit \
-		--no-signature -o "$OUT" base..HEAD
-	write_cover
-	echo "series: $(ls "$OUT" | wc -l) files in $OUT"
-	git -C "$tree" diff --stat=72 base..HEAD | tail -n 1
+	rm -rf "$OUT_ROOT"
+	emit_series "$tree" base "$core" core "$COVER"
+	prev=$core
+	for s in $(followups); do
+		emit_series "$tree" "$prev" "${heads[$s]}" "$s" "$PATCHES/$s/cover-letter.txt"
+		prev=${heads[$s]}
+	done
 	git -C "$tree" worktree remove --force "$tree"
 }
 
@@ -155,10 +256,38 @@ kconfig() {
 	make -s -C "$tree" O="$obj" ARCH=x86_64 olddefconfig >/dev/null 2>&1
 }
 
-# Build every commit of the series in turn, as git bisect would.
+# Boot bzImage $1 without a root file system: the built-in KUnit suites run
+# before the kernel looks for one.  Their totals, any WARN, oops or KASAN
+# report fails it; a kernel without our suites skips.
+check_kunit() {
+	local obj=$1 what=$2 log=$1/kunit.log rc=0 totals
+	if ! grep -q '^CONFIG_TCG_TPM2_RM_KUNIT_TEST=y' "$obj/.config"; then
+		echo "ok $((n + 1)) - KUnit $what # SKIP no KUnit suite at this commit"
+		n=$((n + 1))
+		return
+	fi
+	timeout 600 qemu-system-x86_64 -machine q35 -accel tcg -m 512 \
+		-nographic -no-reboot -kernel "$obj/arch/x86/boot/bzImage" \
+		-append "console=ttyS0 panic=-1 kunit.filter_glob=tpm2_*" \
+		> "$log" 2>&1 < /dev/null || true
+	totals=$(grep -o '# Totals: .*' "$log" | tail -n 1)
+	case $totals in
+	*" fail:0 "*) ;;
+	*) rc=1 ;;
+	esac
+	if grep -qE 'WARNING:|BUG:|Oops|KASAN|kmemleak' "$log"; then
+		rc=1
+	fi
+	[ "$rc" = 0 ] || grep -E 'not ok|WARNING:|BUG:|Oops|KASAN' "$log" |
+		head -n 20 | sed 's/^/#   /'
+	tap "$rc" "KUnit $what: ${totals:-no totals}"
+}
+
+# Build every commit of $3..HEAD in turn, as git bisect would; with $4,
+# boot each one's KUnit suites too.
 check_builds() {
-	local tree=$1 obj=$2 c log rc
-	for c in $(git -C "$tree" rev-list --reverse base..HEAD); do
+	local tree=$1 obj=$2 from=$3 kunit=${4:-} c log rc what
+	for c in $(git -C "$tree" rev-list --reverse "$from..HEAD"); do
 		git -C "$tree" checkout -q --detach "$c"
 		kconfig "$tree" "$obj"
 		log=$obj/build-$c.log
@@ -169,7 +298,11 @@ check_builds() {
 			rc=1
 		fi
 		[ "$rc" = 0 ] || sed 's/^/#   /' "$log" | tail -n 20
-		tap "$rc" "build $(git -C "$tree" log -1 --format='%h %s' "$c")"
+		what=$(git -C "$tree" log -1 --format='%h %s' "$c")
+		tap "$rc" "build $what"
+		if [ -n "$kunit" ] && [ "$rc" = 0 ]; then
+			check_kunit "$obj" "${what%% *}"
+		fi
 	done
 }
 
@@ -180,8 +313,8 @@ allowed() {
 }
 
 check_checkpatch() {
-	local tree=$1 p out rc type msgs
-	for p in "$OUT"/[0-9]*.patch; do
+	local tree=$1 dir=$2 p out rc type msgs
+	for p in "$dir"/[0-9]*.patch; do
 		case $p in *0000-cover-letter.patch) continue ;; esac
 		# Debian's python3 has ply, for checkpatch's SPDX check.
 		out=$( (cd "$tree" && PATH=/usr/bin:$PATH \
@@ -199,7 +332,7 @@ check_checkpatch() {
 				rc=1
 			fi
 		done <<< "$msgs"
-		tap "$rc" "checkpatch --strict $(basename "$p")"
+		tap "$rc" "checkpatch --strict $(basename "$dir")/$(basename "$p")"
 	done
 }
 
@@ -238,18 +371,30 @@ check_maintainers() {
 	tap "$rc" "get_maintainer.pl names the TPM RESOURCE MANAGER entry for our files"
 }
 
+# git am the series in $2 on top of $1's HEAD, checkpatch it, build every
+# commit (with KUnit when $3 is set).
+check_one_series() {
+	local tree=$1 dir=$2 kunit=${3:-} obj=$BUILD/obj-$BASE-series-check
+	local rc=0 from patches
+	[ -d "$dir" ] || die "no series in $dir (make series)"
+	from=$(git -C "$tree" rev-parse HEAD)
+	patches=$(ls "$dir"/[0-9]*.patch | grep -v 0000-cover)
+	# shellcheck disable=SC2086
+	git -C "$tree" am -q $patches || rc=1
+	tap "$rc" "$(basename "$dir"): git am of $(echo "$patches" | wc -l) patches"
+	[ "$rc" = 0 ] || return 1
+	check_checkpatch "$tree" "$dir"
+	check_builds "$tree" "$obj" "$from" "$kunit"
+}
+
 check_series() {
-	local tree=$BUILD/series-check-$BASE obj=$BUILD/obj-$BASE-series-check rc=0 head
-	[ -d "$OUT" ] || die "no series in $OUT (make series)"
+	local tree=$BUILD/series-check-$BASE s
 	fresh_tree "$tree"
-	git -C "$tree" am -q $(ls "$OUT"/[0-9]*.patch | grep -v 0000-cover) || rc=1
-	tap "$rc" "git am of $(ls "$OUT"/[0-9]*.patch | grep -vc 0000-cover) patches on a fresh base"
-	[ "$rc" = 0 ] || return
-	head=$(git -C "$tree" rev-parse HEAD)
-	check_checkpatch "$tree"
-	check_builds "$tree" "$obj"
-	git -C "$tree" checkout -q --detach "$head"
-	check_sparse "$tree" "$obj"
+	check_one_series "$tree" "$OUT_ROOT/core" kunit || return 0
+	for s in $(followups); do
+		check_one_series "$tree" "$OUT_ROOT/$s" kunit || return 0
+	done
+	check_sparse "$tree" "$BUILD/obj-$BASE-series-check"
 	check_kernel_doc "$tree"
 	check_maintainers "$tree"
 }

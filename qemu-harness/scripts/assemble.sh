@@ -21,13 +21,32 @@ trap 'rm -rf "$tmp" "$index"' EXIT
 overlay_roots="Documentation drivers include tools"
 [ -z "${TPMRM_SETUP_ONLY:-}" ] || { echo "setup-only: stop before assembling the tree"; exit 0; }
 
+# The patches of patches/$BASE/: the core series, then each follow-up
+# series that patches/$BASE/followups names, in order.
+series_patches() {
+	local s
+	ls "$REPO"/patches/"$BASE"/[0-9]*.patch 2>/dev/null || true
+	[ -f "$REPO/patches/$BASE/followups" ] || return 0
+	for s in $(awk '!/^#/ && NF { print $1 }' "$REPO/patches/$BASE/followups"); do
+		ls "$REPO/patches/$BASE/$s"/[0-9]*.patch
+	done
+}
+
+# Follow-up patches carry hunks to our files too; those are overlaid whole.
+own_excludes() {
+	(cd "$REPO" && for d in $overlay_roots; do
+		[ -d "$d" ] && find "$d" -type f
+	done) | sed 's/^/--exclude=/'
+}
+
 apply_series() {
-	local head p tree subject
+	local head p tree subject excl
 	head=$(git -C "$git_base" rev-parse base)
-	for p in "$REPO"/patches/"$BASE"/*.patch; do
-		[ -e "$p" ] || continue
+	excl=$(own_excludes)
+	for p in $(series_patches); do
 		GIT_INDEX_FILE=$index git -C "$git_base" read-tree "$head"
-		if ! GIT_INDEX_FILE=$index git -C "$git_base" apply --cached "$p"; then
+		# shellcheck disable=SC2086
+		if ! GIT_INDEX_FILE=$index git -C "$git_base" apply --cached $excl "$p"; then
 			echo "assemble: $(basename "$p") does not apply" >&2
 			exit 1
 		fi

@@ -230,7 +230,8 @@ write_series() {
 		emit_series "$tree" "$prev" "${heads[$s]}" "$s" "$PATCHES/$s/cover-letter.txt"
 		prev=${heads[$s]}
 	done
-	git -C "$tree" worktree remove --force "$tree"
+	# SERIES_KEEP_TREE=1 keeps the series as commits, to change a step.
+	[ -n "${SERIES_KEEP_TREE:-}" ] || git -C "$tree" worktree remove --force "$tree"
 }
 
 # --- check ---------------------------------------------------------------

@@ -1046,6 +1046,57 @@ static void tpm2_rm_test_session_lifetime(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, env->chip->rm->orphans.nr_sessions, 0u);
 }
 
+/*
+ * An orphaned session goes only to a file of the user who saved it: a file
+ * of another uid gets the answer for an unknown session, and the orphan
+ * stays for its owner's next file.
+ */
+static void tpm2_rm_test_orphan_owner(struct kunit *test)
+{
+	struct fake_env *env = test->priv;
+	u32 sess;
+	size_t len;
+
+	KUNIT_ASSERT_EQ(test, tpm2_rm_user_get(env->chip, &env->s1,
+					       KUIDT_INIT(1000)), 0);
+	KUNIT_ASSERT_EQ(test, tpm2_rm_user_get(env->chip, &env->s2,
+					       KUIDT_INIT(1001)), 0);
+	sess = start_session(test, &env->s1);
+	KUNIT_EXPECT_EQ(test, run(test, &env->s1, TPM2_CC_CONTEXT_SAVE, &sess,
+				  1, NULL, NULL, 0, NULL), 0u);
+	/* the response's TPMS_CONTEXT stays in buf as ContextLoad's parameter */
+	len = get_unaligned_be32(&env->buf[2]) - TPM_HEADER_SIZE;
+	locked_space_del(env->chip, &env->s1, true);
+	tpm2_rm_user_put(env->chip, &env->s1);
+	KUNIT_EXPECT_EQ(test, env->chip->rm->orphans.nr_sessions, 1u);
+
+	build_cmd(env->buf, TPM2_ST_NO_SESSIONS, TPM2_CC_CONTEXT_LOAD, NULL, 0,
+		  NULL, NULL, 0, 0);
+	put_unaligned_be32(TPM_HEADER_SIZE + len, &env->buf[2]);
+	KUNIT_EXPECT_EQ(test, locked_transmit(env->chip, &env->s2, env->buf,
+					      TPM_BUFSIZE,
+					      TPM_HEADER_SIZE + len),
+			(ssize_t)TPM_HEADER_SIZE);
+	KUNIT_EXPECT_EQ(test, get_unaligned_be32(&env->buf[6]), 0xB01CBu);
+	KUNIT_EXPECT_EQ(test, env->s2.nr_sessions, 0u);
+	KUNIT_EXPECT_EQ(test, env->chip->rm->orphans.nr_sessions, 1u);
+
+	/* a later file of uid 1000 takes it over */
+	tpm2_rm_user_put(env->chip, &env->s2);
+	KUNIT_ASSERT_EQ(test, tpm2_rm_user_get(env->chip, &env->s2,
+					       KUIDT_INIT(1000)), 0);
+	build_cmd(env->buf, TPM2_ST_NO_SESSIONS, TPM2_CC_CONTEXT_LOAD, NULL, 0,
+		  NULL, NULL, 0, 0);
+	put_unaligned_be32(TPM_HEADER_SIZE + len, &env->buf[2]);
+	KUNIT_EXPECT_EQ(test, locked_transmit(env->chip, &env->s2, env->buf,
+					      TPM_BUFSIZE,
+					      TPM_HEADER_SIZE + len),
+			(ssize_t)TPM_HEADER_SIZE + 4);
+	KUNIT_EXPECT_EQ(test, get_unaligned_be32(&env->buf[10]), sess);
+	KUNIT_EXPECT_EQ(test, env->s2.nr_sessions, 1u);
+	KUNIT_EXPECT_EQ(test, env->chip->rm->orphans.nr_sessions, 0u);
+}
+
 static void tpm2_rm_test_flush(struct kunit *test)
 {
 	struct fake_env *env = test->priv;
@@ -1746,6 +1797,7 @@ static struct kunit_case tpm2_rm_transport_cases[] = {
 	KUNIT_CASE(tpm2_rm_test_eviction),
 	KUNIT_CASE(tpm2_rm_test_ownership),
 	KUNIT_CASE(tpm2_rm_test_session_lifetime),
+	KUNIT_CASE(tpm2_rm_test_orphan_owner),
 	KUNIT_CASE(tpm2_rm_test_flush),
 	KUNIT_CASE(tpm2_rm_test_limits),
 	KUNIT_CASE(tpm2_rm_test_regap),

@@ -278,10 +278,19 @@ static bool tpm2_rm_over_limit(struct tpm2_rm_ctx *ctx, bool session,
 	return rc != 0;
 }
 
+/* The effective uid of a space's opener; INVALID_UID without one (KUnit). */
+static kuid_t tpm2_rm_space_uid(const struct tpm2_rm_space *space)
+{
+	return space->user ? space->user->uid : INVALID_UID;
+}
+
 /*
  * Take over an orphaned session: one a client saved with ContextSave in a
  * file that has since been closed (tpm2-tools hands sessions from process to
- * process this way). Returns the entity, now in @space, or NULL.
+ * process this way). Only a file of the same user may: a session carries
+ * its owner's authorization, and another user holding a copy of the saved
+ * blob must not be able to use it. Returns the entity, now in @space, or
+ * NULL.
  */
 static struct tpm2_rm_entity *tpm2_rm_adopt(struct tpm_chip *chip,
 					    struct tpm2_rm_space *space,
@@ -290,7 +299,7 @@ static struct tpm2_rm_entity *tpm2_rm_adopt(struct tpm_chip *chip,
 	struct tpm2_rm_entity *ent;
 
 	ent = tpm2_rm_table_find(&chip->rm->orphans, handle);
-	if (!ent)
+	if (!ent || !uid_eq(ent->owner, tpm2_rm_space_uid(space)))
 		return NULL;
 	tpm2_rm_table_remove(ent);
 	tpm2_rm_table_insert(space, ent);
@@ -784,13 +793,15 @@ EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_transmit);
 
 /*
  * Keep a session the client saved after its file is closed, so that another
- * file may load it; beyond TPM2_RM_MAX_ORPHANS the oldest one is flushed.
+ * file of the same user may load it; beyond TPM2_RM_MAX_ORPHANS the oldest
+ * one is flushed.
  */
 static void tpm2_rm_orphan(struct tpm_chip *chip, struct tpm2_rm_entity *ent)
 {
 	struct tpm2_rm_space *orphans = &chip->rm->orphans;
 	struct tpm2_rm_entity *old;
 
+	ent->owner = tpm2_rm_space_uid(ent->space);
 	tpm2_rm_table_remove(ent);
 	tpm2_rm_table_insert(orphans, ent);
 	if (orphans->nr_sessions <= TPM2_RM_MAX_ORPHANS)

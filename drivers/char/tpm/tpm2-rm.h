@@ -188,6 +188,8 @@ enum tpm2_rm_state {
  * @space:	owning space
  * @vhandle:	handle the client sees (for sessions the real handle)
  * @phandle:	TPM handle while resident
+ * @owner:	while an orphan (&tpm2_rm_chip.orphans), the effective uid of
+ *		the file that saved it; only that uid's files may adopt it
  * @blob:	saved TPMS_CONTEXT, or NULL
  * @blob_len:	length of @blob
  * @kind:	&enum tpm2_rm_kind
@@ -206,6 +208,7 @@ struct tpm2_rm_entity {
 	struct tpm2_rm_space *space;
 	u32 vhandle;
 	u32 phandle;
+	kuid_t owner;
 	u8 *blob;
 	u16 blob_len;
 	u8 kind;

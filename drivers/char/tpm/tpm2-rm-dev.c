@@ -13,6 +13,7 @@
  * commands.
  */
 
+#include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/fs.h>
 #include <linux/poll.h>
@@ -251,7 +252,8 @@ static long tpm2_rm_file_set_locality(struct tpm2_rm_file *priv,
 	rc = -ENODEV;
 	if (tpm_try_get_ops(priv->chip))
 		goto out_unlock;
-	rc = tpm2_rm_set_locality(priv->chip, &priv->space, locality);
+	rc = tpm2_rm_set_locality(priv->chip, &priv->space, locality,
+				  capable(CAP_SYS_ADMIN));
 	tpm_put_ops(priv->chip);
 out_unlock:
 	mutex_unlock(&priv->lock);

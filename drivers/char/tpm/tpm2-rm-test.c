@@ -50,12 +50,13 @@ static void locked_space_del(struct tpm_chip *chip,
 }
 
 static int locked_set_locality(struct tpm_chip *chip,
-			       struct tpm2_rm_space *space, u32 locality)
+			       struct tpm2_rm_space *space, u32 locality,
+			       bool privileged)
 {
 	int rc;
 
 	mutex_lock(&chip->tpm_mutex);
-	rc = tpm2_rm_set_locality(chip, space, locality);
+	rc = tpm2_rm_set_locality(chip, space, locality, privileged);
 	mutex_unlock(&chip->tpm_mutex);
 	return rc;
 }
@@ -2392,24 +2393,24 @@ static struct kunit_suite tpm2_rm_gap_suite = {
 
 struct locality_case {
 	const char *desc;
-	u8 mask;
+	bool privileged;
 	u32 locality;
 	bool selectable;
 	int err;
 };
 
 static const struct locality_case locality_cases[] = {
-	{ "0 with the default mask", 0x01, 0, true, 0 },
-	{ "0 on a driver that cannot select", 0x01, 0, false, 0 },
-	{ "2 outside the default mask", 0x01, 2, true, -EPERM },
-	{ "2 in the mask", 0x05, 2, true, 0 },
-	{ "2 in the mask, driver cannot select", 0x05, 2, false, -EOPNOTSUPP },
-	{ "mask is checked before the driver", 0x01, 1, false, -EPERM },
-	{ "3 outside 0x17", 0x17, 3, true, -EPERM },
-	{ "4 in the full mask", 0x1f, 4, true, 0 },
-	{ "5 is above the maximum", 0x1f, 5, true, -EINVAL },
-	{ "256 does not wrap to 0", 0x1f, 256, true, -EINVAL },
-	{ "U32_MAX", 0x1f, U32_MAX, true, -EINVAL },
+	{ "0 for anybody", false, 0, true, 0 },
+	{ "0 on a driver that cannot select", false, 0, false, 0 },
+	{ "2 unprivileged", false, 2, true, -EPERM },
+	{ "2 privileged", true, 2, true, 0 },
+	{ "2 privileged, driver cannot select", true, 2, false, -EOPNOTSUPP },
+	{ "privilege is checked before the driver", false, 1, false, -EPERM },
+	{ "3 privileged", true, 3, true, 0 },
+	{ "4 is the DRTM's, even privileged", true, 4, true, -EINVAL },
+	{ "4 unprivileged is invalid first", false, 4, true, -EINVAL },
+	{ "256 does not wrap to 0", true, 256, true, -EINVAL },
+	{ "U32_MAX", true, U32_MAX, true, -EINVAL },
 };
 
 static void locality_case_desc(const struct locality_case *c, char *desc)
@@ -2423,47 +2424,9 @@ static void tpm2_rm_test_locality_check(struct kunit *test)
 {
 	const struct locality_case *c = test->param_value;
 
-	KUNIT_EXPECT_EQ(test, tpm2_rm_locality_check(c->mask, c->locality,
-						     c->selectable), c->err);
-}
-
-struct mask_case {
-	const char *desc;
-	const char *text;
-	int err;
-	u8 mask;
-};
-
-static const struct mask_case mask_cases[] = {
-	{ "default", "0x1", 0, 0x01 },
-	{ "hex with newline", "0x5\n", 0, 0x05 },
-	{ "decimal", "31", 0, 0x1f },
-	{ "all five", "0x1f", 0, 0x1f },
-	{ "without locality 0", "0x4", -EINVAL },
-	{ "empty mask", "0", -EINVAL },
-	{ "locality 5 alone", "0x20", -EINVAL },
-	{ "locality 5 with 0", "0x21", -EINVAL },
-	{ "wider than a byte", "0x101", -EINVAL },
-	{ "negative", "-1", -EINVAL },
-	{ "blank", "", -EINVAL },
-	{ "word", "one", -EINVAL },
-};
-
-static void mask_case_desc(const struct mask_case *c, char *desc)
-{
-	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
-}
-
-KUNIT_ARRAY_PARAM(mask, mask_cases, mask_case_desc);
-
-static void tpm2_rm_test_mask_parse(struct kunit *test)
-{
-	const struct mask_case *c = test->param_value;
-	u8 mask = 0xaa;
-
-	KUNIT_EXPECT_EQ(test, tpm2_rm_locality_mask_parse(c->text, &mask),
+	KUNIT_EXPECT_EQ(test, tpm2_rm_locality_check(c->privileged,
+						     c->locality, c->selectable),
 			c->err);
-	KUNIT_EXPECT_EQ(test, mask, c->err ? 0xaa : c->mask);
 }
 
 /*
@@ -2550,8 +2513,8 @@ static void tpm2_rm_test_locality_cmds(struct kunit *test)
 	unsigned int i, own = 0;
 	u32 k[4];
 
-	env->chip->rm->locality_mask = 0x05;
-	KUNIT_ASSERT_EQ(test, locked_set_locality(env->chip, &env->s1, 2), 0);
+	KUNIT_ASSERT_EQ(test, locked_set_locality(env->chip, &env->s1, 2, true),
+			0);
 	KUNIT_EXPECT_EQ(test, env->s1.locality, 2);
 	KUNIT_EXPECT_EQ(test, env->chip->locality, 0);
 	KUNIT_EXPECT_EQ(test, floc->active, 0);
@@ -2587,37 +2550,38 @@ static void tpm2_rm_test_locality_refused(struct kunit *test)
 	ssize_t ret;
 	size_t len;
 
-	KUNIT_EXPECT_EQ(test, locked_set_locality(env->chip, s1, 2), -EPERM);
-	env->chip->rm->locality_mask = 0x1f;
-	KUNIT_EXPECT_EQ(test, locked_set_locality(env->chip, s1, 5), -EINVAL);
+	KUNIT_EXPECT_EQ(test, locked_set_locality(env->chip, s1, 2, false),
+			-EPERM);
+	KUNIT_EXPECT_EQ(test, locked_set_locality(env->chip, s1, 4, true),
+			-EINVAL);
 	/* the fake does not grant 3: refused, and back at 0 */
-	KUNIT_EXPECT_EQ(test, locked_set_locality(env->chip, s1, 3),
+	KUNIT_EXPECT_EQ(test, locked_set_locality(env->chip, s1, 3, true),
 			-EOPNOTSUPP);
 	KUNIT_EXPECT_EQ(test, floc->active, 0);
 	KUNIT_EXPECT_EQ(test, env->chip->locality, 0);
 	/* a driver that cannot select (tpm_crb) is not even asked */
 	env->chip->flags &= ~TPM_CHIP_FLAG_LOCALITIES;
 	requests = floc->requests;
-	KUNIT_EXPECT_EQ(test, locked_set_locality(env->chip, s1, 2),
+	KUNIT_EXPECT_EQ(test, locked_set_locality(env->chip, s1, 2, true),
 			-EOPNOTSUPP);
 	KUNIT_EXPECT_EQ(test, floc->requests, requests);
-	KUNIT_EXPECT_EQ(test, locked_set_locality(env->chip, s1, 0), 0);
+	KUNIT_EXPECT_EQ(test, locked_set_locality(env->chip, s1, 0, false), 0);
 	KUNIT_EXPECT_EQ(test, s1->locality, 0);
 
-	/* root clears the bit: the next command fails before the TPM */
+	/* the TPM stops granting 2: the next command fails before the TPM */
 	env->chip->flags |= TPM_CHIP_FLAG_LOCALITIES;
-	KUNIT_ASSERT_EQ(test, locked_set_locality(env->chip, s1, 4), 0);
-	env->chip->rm->locality_mask = 0x01;
+	KUNIT_ASSERT_EQ(test, locked_set_locality(env->chip, s1, 2, true), 0);
+	floc->grant &= ~BIT(2);
 	len = build_cmd(env->buf, TPM2_ST_NO_SESSIONS, TPM2_CC_GET_RANDOM,
 			NULL, 0, NULL, NULL, 0, 4);
 	ret = locked_transmit(env->chip, s1, env->buf, TPM_BUFSIZE, len);
-	KUNIT_EXPECT_EQ(test, ret, (ssize_t)-EPERM);
+	KUNIT_EXPECT_EQ(test, ret, (ssize_t)-EOPNOTSUPP);
 	KUNIT_EXPECT_EQ(test, fake->nr_sent, 0u);
+	KUNIT_EXPECT_EQ(test, env->chip->locality, 0);
 }
 
 static struct kunit_case tpm2_rm_locality_cases[] = {
 	KUNIT_CASE_PARAM(tpm2_rm_test_locality_check, locality_gen_params),
-	KUNIT_CASE_PARAM(tpm2_rm_test_mask_parse, mask_gen_params),
 	KUNIT_CASE(tpm2_rm_test_locality_cmds),
 	KUNIT_CASE(tpm2_rm_test_locality_refused),
 	{}

@@ -37,7 +37,6 @@
 #define TPM2_RM_RESERVE_SESSIONS	8
 
 #define TPM2_RM_MAX_ENTS	(TPM2_RM_MAX_HANDLES + TPM2_RM_MAX_AUTHS + 1)
-#define TPM2_RM_LOCALITY_MASK_DEFAULT	BIT(0)
 
 /*
  * struct tpm2_rm_ctx - one command on its way through the RM
@@ -445,8 +444,7 @@ static int tpm2_rm_prepare(struct tpm2_rm_ctx *ctx)
  * command runs there: what the RM sends for it (ContextLoad before,
  * ContextSave and FlushContext to make room on a retry) runs at locality 0,
  * where the chip goes back afterwards, because contexts are not bound to a
- * locality and kernel and raw users expect locality 0. The mask is read
- * again here, so a bit root cleared stops the spaces that use it.
+ * locality and kernel and raw users expect locality 0.
  */
 static ssize_t tpm2_rm_transmit_at(struct tpm2_rm_ctx *ctx)
 {
@@ -459,8 +457,6 @@ static ssize_t tpm2_rm_transmit_at(struct tpm2_rm_ctx *ctx)
 		ctx->sent = true;
 		return tpm_transmit_unmanaged(chip, ctx->buf, ctx->bufsiz);
 	}
-	if (!(READ_ONCE(chip->rm->locality_mask) & BIT(locality)))
-		return -EPERM;
 	if (tpm_chip_set_locality(chip, locality))
 		return -EOPNOTSUPP;
 	ctx->sent = true;
@@ -987,23 +983,24 @@ EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_after_transmit);
 
 /**
  * tpm2_rm_locality_check() - may a space's commands run at a locality
- * @mask:	the chip's locality mask, bit n for locality n
+ * @privileged:	the caller has CAP_SYS_ADMIN
  * @locality:	the locality asked for
  * @selectable:	the driver can select localities other than 0
  *
- * Locality 0 is always allowed; a higher one needs its bit in @mask and a
- * driver that can select it.
+ * Locality 0 is always allowed; 1 to TPMRM_LOCALITY_MAX need a privileged
+ * caller and a driver that can select them. Locality 4 is the dynamic root
+ * of trust's and is never allowed.
  *
- * Return: 0, -EINVAL above TPMRM_LOCALITY_MAX, -EPERM if @mask does not
- * allow @locality, -EOPNOTSUPP if the driver cannot select it.
+ * Return: 0, -EINVAL above TPMRM_LOCALITY_MAX, -EPERM for an unprivileged
+ * caller, -EOPNOTSUPP if the driver cannot select @locality.
  */
-int tpm2_rm_locality_check(u8 mask, u32 locality, bool selectable)
+int tpm2_rm_locality_check(bool privileged, u32 locality, bool selectable)
 {
 	if (locality > TPMRM_LOCALITY_MAX)
 		return -EINVAL;
 	if (!locality)
 		return 0;
-	if (!(mask & BIT(locality)))
+	if (!privileged)
 		return -EPERM;
 	if (!selectable)
 		return -EOPNOTSUPP;
@@ -1012,32 +1009,11 @@ int tpm2_rm_locality_check(u8 mask, u32 locality, bool selectable)
 EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_locality_check);
 
 /**
- * tpm2_rm_locality_mask_parse() - parse a write to rm/locality_mask
- * @buf:	the text written: a number, decimal or 0x-prefixed hex
- * @mask:	receives the mask
- *
- * Return: 0, or -EINVAL if @buf is not a number, has bits above locality
- * TPMRM_LOCALITY_MAX, or lacks bit 0 (locality 0 is always allowed).
- */
-int tpm2_rm_locality_mask_parse(const char *buf, u8 *mask)
-{
-	u8 val;
-
-	if (kstrtou8(buf, 0, &val))
-		return -EINVAL;
-	if (val & ~GENMASK(TPMRM_LOCALITY_MAX, 0) ||
-	    !(val & TPM2_RM_LOCALITY_MASK_DEFAULT))
-		return -EINVAL;
-	*mask = val;
-	return 0;
-}
-EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_locality_mask_parse);
-
-/**
  * tpm2_rm_set_locality() - choose the locality of a space's later commands
  * @chip:	the chip, ops held
  * @space:	the space; none of its commands may be running
  * @locality:	0 to TPMRM_LOCALITY_MAX
+ * @privileged:	the caller has CAP_SYS_ADMIN in the initial user namespace
  *
  * After tpm2_rm_locality_check() the driver is asked for @locality once,
  * and the chip goes back to locality 0, so a locality the TPM does not
@@ -1048,14 +1024,13 @@ EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_locality_mask_parse);
  * locality 0 again.
  */
 int tpm2_rm_set_locality(struct tpm_chip *chip, struct tpm2_rm_space *space,
-			 u32 locality)
+			 u32 locality, bool privileged)
 {
 	bool selectable = chip->flags & TPM_CHIP_FLAG_LOCALITIES;
 	int rc;
 
 	lockdep_assert_held(&chip->tpm_mutex);
-	rc = tpm2_rm_locality_check(READ_ONCE(chip->rm->locality_mask),
-				    locality, selectable);
+	rc = tpm2_rm_locality_check(privileged, locality, selectable);
 	if (rc)
 		return rc;
 	if (locality) {
@@ -1100,7 +1075,6 @@ int tpm2_rm_chip_init(struct tpm_chip *chip)
 	rm->deny = TPM2_RM_DENY_DEFAULT;
 	INIT_LIST_HEAD(&rm->users);
 	spin_lock_init(&rm->users_lock);
-	rm->locality_mask = TPM2_RM_LOCALITY_MASK_DEFAULT;
 	chip->rm = rm;
 	return 0;
 }
@@ -1387,30 +1361,6 @@ static ssize_t deny_store(struct device *dev, struct device_attribute *attr,
 	return rc ? rc : count;
 }
 static DEVICE_ATTR_RW(deny);
-static ssize_t locality_mask_show(struct device *dev,
-				  struct device_attribute *attr, char *buf)
-{
-	struct tpm_chip *chip = to_tpm_chip(dev);
-
-	return sysfs_emit(buf, "%#x\n", READ_ONCE(chip->rm->locality_mask));
-}
-
-static ssize_t locality_mask_store(struct device *dev,
-				   struct device_attribute *attr,
-				   const char *buf, size_t count)
-{
-	struct tpm_chip *chip = to_tpm_chip(dev);
-	u8 mask;
-	int rc;
-
-	rc = tpm2_rm_locality_mask_parse(buf, &mask);
-	if (rc)
-		return rc;
-	WRITE_ONCE(chip->rm->locality_mask, mask);
-	return count;
-}
-static DEVICE_ATTR_RW(locality_mask);
-
 static struct attribute *tpm2_rm_attrs[] = {
 	&tpm2_rm_quota_attrs[0].attr.attr,
 	&tpm2_rm_quota_attrs[1].attr.attr,
@@ -1431,7 +1381,6 @@ static struct attribute *tpm2_rm_attrs[] = {
 	&dev_attr_resident_sessions.attr,
 	&dev_attr_kernel_objects.attr,
 	&dev_attr_kernel_sessions.attr,
-	&dev_attr_locality_mask.attr,
 	NULL,
 };
 

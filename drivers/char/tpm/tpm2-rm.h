@@ -363,15 +363,11 @@ struct tpm2_rm_kernel {
  * @users_lock:		protects @users and each entry's refs; taken without
  *			the tpm_mutex, at open and release
  * @kernel:		the kernel's own loaded contexts, see tpm2-rm-kernel.c
- * @locality_mask:	localities clients may choose, bit n for locality n;
- *			bit 0 is always set (sysfs rm/locality_mask)
  *
  * Locking: everything else here is protected by the chip's tpm_mutex; the
  * prepare-transmit-commit sequence of a command runs entirely under it.
  * @quota and @deny are written by sysfs without it and read once per
  * command with READ_ONCE().
- * @locality_mask is written by sysfs with WRITE_ONCE() and read with
- * READ_ONCE(), without a lock: each reader uses the value it read once.
  */
 struct tpm2_rm_chip {
 	struct list_head lru;
@@ -397,7 +393,6 @@ struct tpm2_rm_chip {
 	unsigned long deny;
 	struct list_head users;
 	spinlock_t users_lock; /* see @users_lock above */
-	u8 locality_mask;
 	struct tpm2_rm_kernel kernel;
 };
 
@@ -538,10 +533,9 @@ void tpm2_rm_before_kernel_cmd(struct tpm_chip *chip, const u8 *buf,
 bool tpm2_rm_cmd_needs_no_slot(u32 cc);
 void tpm2_rm_after_transmit(struct tpm_chip *chip, const u8 *cmd,
 			    size_t cmd_len, u32 tpm_rc);
-int tpm2_rm_locality_check(u8 mask, u32 locality, bool selectable);
-int tpm2_rm_locality_mask_parse(const char *buf, u8 *mask);
+int tpm2_rm_locality_check(bool privileged, u32 locality, bool selectable);
 int tpm2_rm_set_locality(struct tpm_chip *chip, struct tpm2_rm_space *space,
-			 u32 locality);
+			 u32 locality, bool privileged);
 extern const struct attribute_group tpm2_rm_attr_group;
 
 /* tpm2-rm-kernel.c: the kernel's own contexts (TCG_TPM2_HMAC) */

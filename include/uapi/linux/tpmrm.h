@@ -14,13 +14,15 @@
 #include <linux/types.h>
 
 /**
- * TPMRM_LOCALITY_MAX - highest TPM locality
+ * TPMRM_LOCALITY_MAX - highest TPM locality an open file may choose
  *
  * A TPM 2.0 tells its callers apart by locality, 0 to 4 (TCG PC Client
  * Platform TPM Profile). Commands of a /dev/tpmrmN open file run at
- * locality 0 unless %TPMRM_IOC_SET_LOCALITY chose another one.
+ * locality 0 unless %TPMRM_IOC_SET_LOCALITY chose another one. Locality 4
+ * belongs to the dynamic root of trust (the CPU's measured launch): user
+ * space never gets it.
  */
-#define TPMRM_LOCALITY_MAX	4
+#define TPMRM_LOCALITY_MAX	3
 
 /**
  * TPMRM_IOC_MAGIC - ioctl type of /dev/tpmrmN
@@ -38,11 +40,12 @@
  * command written to this open file after a successful call is sent to the
  * TPM at that locality; other open files, the raw /dev/tpmN and the kernel
  * keep locality 0. Locality 0 is always allowed. A higher locality needs
- * its bit in /sys/class/tpm/tpmN/rm/locality_mask, which only root can
- * write (default 0x1: locality 0 only). The mask is checked again before
- * every command: after root cleared the bit, the next write(2) of a file
- * at that locality fails with %EPERM (and with %EOPNOTSUPP if the TPM
- * stops granting the locality).
+ * CAP_SYS_ADMIN in the initial user namespace at the time of the call: the
+ * PCRs of localities 1-3 record a platform's trusted components, which
+ * the members of a tss group must not be able to reset or extend. A
+ * privileged process may set the locality and hand the open file to
+ * another one. If the TPM stops granting the locality, the next write(2)
+ * fails with %EOPNOTSUPP.
  *
  * The driver is asked for the locality once during the call, so a locality
  * it cannot provide is refused here rather than at the next write.
@@ -50,7 +53,7 @@
  * Return:
  * * 0 - the locality is set
  * * -1 with errno %EINVAL - the locality is above %TPMRM_LOCALITY_MAX
- * * -1 with errno %EPERM - its bit is not set in locality_mask
+ * * -1 with errno %EPERM - the caller lacks CAP_SYS_ADMIN
  * * -1 with errno %EOPNOTSUPP - the TPM driver cannot select localities
  *   (tpm_crb), or the TPM did not grant this one
  * * -1 with errno %EBUSY - an O_NONBLOCK command of this open file is

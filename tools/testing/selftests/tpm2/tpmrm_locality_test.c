@@ -2,11 +2,11 @@
 /*
  * Locality tests for the TPM resource manager (/dev/tpmrm0): the
  * TPMRM_IOC_SET_LOCALITY and TPMRM_IOC_GET_LOCALITY ioctls of
- * <linux/tpmrm.h> and the root-only sysfs rm/locality_mask.
+ * <linux/tpmrm.h>.
  *
- * Locality 0 is always allowed; a higher one is refused with EPERM until
- * root sets its bit in the mask, a locality above 4 is EINVAL, and a driver
- * that cannot select localities (tpm_crb) answers EOPNOTSUPP. That a
+ * Locality 0 is always allowed; 1-3 need CAP_SYS_ADMIN at the ioctl (EPERM
+ * without), 4 and above are EINVAL, and a driver that cannot select
+ * localities (tpm_crb) answers EOPNOTSUPP. That a
  * command really runs at the chosen locality is shown with PCR 20 of the
  * PC Client profile, which can be extended at localities 1-3 and reset at
  * locality 2 (and 4), never at 0: TPM2_PCR_Reset and TPM2_PCR_Extend fail
@@ -33,25 +33,6 @@
 #define TPM2_CC_SET_LOCALITY_VENDOR	0x20001000
 #define TPM2_RC_LOCALITY		0x00000907
 #define PCR_DRTM			20	/* reset at 2 (4), extend at 1-3 */
-#define MASK_FILE			"locality_mask"
-
-/* Path of rm/locality_mask; the RM counters' folder may be overridden. */
-static const char *mask_file(void)
-{
-	static char path[256];
-
-	if (!path[0])
-		snprintf(path, sizeof(path), "%s/%s",
-			 getenv("TPM2_RM_SYSFS") ?: "/sys/class/tpm/tpm0/rm",
-			 MASK_FILE);
-	return path;
-}
-
-static int have_mask(void)
-{
-	return access(mask_file(), F_OK) == 0;
-}
-
 static int ioctl_errno(int fd, unsigned long req, uint32_t *val)
 {
 	return ioctl(fd, req, val) ? errno : 0;
@@ -69,29 +50,6 @@ static long get_loc(int fd)
 	int err = ioctl_errno(fd, TPMRM_IOC_GET_LOCALITY, &locality);
 
 	return err ? -err : (long)locality;
-}
-
-/* Write @text to rm/locality_mask; returns 0 or the errno. */
-static int mask_write(const char *text)
-{
-	ssize_t n;
-	int fd, err = 0;
-
-	fd = open(mask_file(), O_WRONLY);
-	if (fd < 0)
-		return errno;
-	n = write(fd, text, strlen(text));
-	if (n < 0)
-		err = errno;
-	close(fd);
-	return err;
-}
-
-static long mask_read(void)
-{
-	uint64_t val;
-
-	return tpm2_rm_counter(MASK_FILE, &val) ? -1 : (long)val;
 }
 
 /* PCR_Reset or PCR_Extend with a password session; TPM rc or -errno. */
@@ -129,12 +87,38 @@ static int is_zero(const uint8_t *p, size_t n)
 	return 1;
 }
 
+/* Does this kernel's /dev/tpmrm0 have the locality ioctls? */
+static int have_ioctls(void)
+{
+	int fd = tpm2_open(TPM2_RM_DEV, 0);
+	int ok;
+
+	if (fd < 0)
+		return 0;
+	ok = get_loc(fd) >= 0;
+	close(fd);
+	return ok;
+}
+
 /* The old RM has no localities: ioctl_present records its errno. */
-#define NEED_MASK() do {						\
-	if (!have_mask())						\
-		SKIP(return, "no %s: this RM has no localities",	\
-		     mask_file());					\
+#define NEED_IOCTLS() do {						\
+	if (!have_ioctls())						\
+		SKIP(return, "this RM has no locality ioctls");		\
 } while (0)
+
+/* In a child without privileges, run @expr and exit 0 if it is true. */
+#define AS_NOBODY(expr) ({						\
+	pid_t pid = fork();						\
+	int status = -1;						\
+	if (!pid) {							\
+		if (setresgid(65534, 65534, 65534) ||			\
+		    setresuid(65534, 65534, 65534))			\
+			_exit(2);					\
+		_exit((expr) ? 0 : 1);					\
+	}								\
+	pid > 0 && waitpid(pid, &status, 0) == pid &&			\
+		WIFEXITED(status) ? WEXITSTATUS(status) : -1;		\
+})
 
 FIXTURE(loc) {
 	int fd;
@@ -149,14 +133,10 @@ FIXTURE_SETUP(loc)
 	ASSERT_LE(0, self->fd);
 	self->other = tpm2_open(TPM2_RM_DEV, 0);
 	ASSERT_LE(0, self->other);
-	if (have_mask())
-		ASSERT_EQ(0, mask_write("0x1"));
 }
 
 FIXTURE_TEARDOWN(loc)
 {
-	if (have_mask())
-		mask_write("0x1");
 	if (self->fd >= 0)
 		close(self->fd);
 	if (self->other >= 0)
@@ -164,8 +144,8 @@ FIXTURE_TEARDOWN(loc)
 }
 
 /*
- * Without the sysfs mask the kernel has no locality ioctls: record the
- * errno the old RM gives. With it, a new file is at locality 0.
+ * Without locality ioctls (the old RM) record the errno it gives; with
+ * them, a new file is at locality 0.
  */
 TEST(ioctl_present)
 {
@@ -173,13 +153,12 @@ TEST(ioctl_present)
 	uint32_t l = 0;
 
 	ASSERT_LE(0, fd);
-	if (!have_mask()) {
+	if (!have_ioctls()) {
 		EXPECT_EQ(ENOTTY, ioctl_errno(fd, TPMRM_IOC_SET_LOCALITY, &l));
 		EXPECT_EQ(ENOTTY, ioctl_errno(fd, TPMRM_IOC_GET_LOCALITY, &l));
 		TH_LOG("no locality ioctls on this kernel: ENOTTY");
 	} else {
 		EXPECT_EQ(0, get_loc(fd));
-		EXPECT_EQ(0x1, mask_read());
 		unsigned long unknown = _IOW(TPMRM_IOC_MAGIC, 0x1f, __u32);
 
 		EXPECT_EQ(ENOTTY, ioctl_errno(fd, unknown, &l));
@@ -187,28 +166,31 @@ TEST(ioctl_present)
 	close(fd);
 }
 
-/* The default mask allows locality 0 only. */
-TEST_F(loc, refused_by_default_mask)
+/*
+ * Without CAP_SYS_ADMIN only locality 0 is allowed, even on a file root
+ * opened: the check is on the caller of the ioctl.
+ */
+TEST_F(loc, refused_without_privilege)
 {
-	uint32_t l;
+	int fd = self->fd;
 
-	NEED_MASK();
-	EXPECT_EQ(0x1, mask_read());
-	for (l = 1; l <= TPMRM_LOCALITY_MAX; l++)
-		EXPECT_EQ(EPERM, set_loc(self->fd, l));
-	EXPECT_EQ(0, get_loc(self->fd));
-	EXPECT_EQ(0, set_loc(self->fd, 0));
+	NEED_IOCTLS();
+	EXPECT_EQ(0, AS_NOBODY(set_loc(fd, 1) == EPERM &&
+			       set_loc(fd, 2) == EPERM &&
+			       set_loc(fd, 3) == EPERM &&
+			       set_loc(fd, 4) == EINVAL &&
+			       set_loc(fd, 0) == 0 && get_loc(fd) == 0));
+	EXPECT_EQ(0, get_loc(fd));
 	EXPECT_EQ(TPM2_RC_LOCALITY,
-		  pcr_cmd(self->fd, TPM2_CC_PCR_RESET, PCR_DRTM, 0));
+		  pcr_cmd(fd, TPM2_CC_PCR_RESET, PCR_DRTM, 0));
 }
 
 TEST_F(loc, invalid_locality)
 {
-	static const uint32_t bad[] = { 5, 6, 255, 256, 0xffffffff };
+	static const uint32_t bad[] = { 4, 5, 6, 255, 256, 0xffffffff };
 	unsigned int i;
 
-	NEED_MASK();
-	ASSERT_EQ(0, mask_write("0x1f"));
+	NEED_IOCTLS();
 	for (i = 0; i < ARRAY_SIZE(bad); i++)
 		EXPECT_EQ(EINVAL, set_loc(self->fd, bad[i]));
 	EXPECT_EQ(0, get_loc(self->fd));
@@ -216,39 +198,8 @@ TEST_F(loc, invalid_locality)
 			  errno : 0);
 }
 
-/* Only root writes the mask; bit 0 must stay, bits above 4 do not exist. */
-TEST_F(loc, mask_writes)
-{
-	static const char * const bad[] = { "0x4", "0x20", "0x21", "0x100",
-					    "-1", "two" };
-	unsigned int i;
-	pid_t pid;
-	int status;
-
-	NEED_MASK();
-	for (i = 0; i < ARRAY_SIZE(bad); i++)
-		EXPECT_EQ(EINVAL, mask_write(bad[i]));
-	EXPECT_EQ(0x1, mask_read());
-	EXPECT_EQ(0, mask_write("0x5\n"));
-	EXPECT_EQ(0x5, mask_read());
-	EXPECT_EQ(0, mask_write("31"));
-	EXPECT_EQ(0x1f, mask_read());
-
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid) {
-		if (setresgid(65534, 65534, 65534) ||
-		    setresuid(65534, 65534, 65534))
-			_exit(2);
-		_exit(mask_write("0x1") == EACCES ? 0 : 1);
-	}
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	EXPECT_EQ(0x1f, mask_read());
-}
-
 /*
- * Allowed by the mask but not by the driver: tpm_crb cannot select a
+ * Allowed for root but not by the driver: tpm_crb cannot select a
  * locality. Returns 1 if the test should stop (skip) here.
  */
 static int driver_refuses(struct __test_metadata *_metadata, int fd)
@@ -267,8 +218,7 @@ TEST_F(loc, pcr_reset_at_locality_2)
 {
 	uint8_t before[TPM2_DIGEST_SIZE], v[TPM2_DIGEST_SIZE];
 
-	NEED_MASK();
-	ASSERT_EQ(0, mask_write("0x5"));
+	NEED_IOCTLS();
 	if (driver_refuses(_metadata, self->fd))
 		SKIP(return, "driver cannot select localities: EOPNOTSUPP");
 	ASSERT_EQ(2, get_loc(self->fd));
@@ -304,13 +254,9 @@ TEST_F(loc, locality_1_extends_only)
 {
 	uint8_t v[TPM2_DIGEST_SIZE];
 
-	NEED_MASK();
-	ASSERT_EQ(0, mask_write("0x5"));
+	NEED_IOCTLS();
 	if (driver_refuses(_metadata, self->fd))
 		SKIP(return, "driver cannot select localities: EOPNOTSUPP");
-	EXPECT_EQ(EPERM, set_loc(self->fd, 1));
-	EXPECT_EQ(2, get_loc(self->fd));
-	ASSERT_EQ(0, mask_write("0x7"));
 	ASSERT_EQ(0, set_loc(self->fd, 1));
 	EXPECT_EQ(0, pcr_cmd(self->fd, TPM2_CC_PCR_EXTEND, PCR_DRTM, 0x11));
 	EXPECT_EQ(TPM2_RC_LOCALITY,
@@ -321,22 +267,20 @@ TEST_F(loc, locality_1_extends_only)
 	EXPECT_EQ(0, pcr_cmd(self->fd, TPM2_CC_PCR_RESET, PCR_DRTM, 0));
 }
 
-/* Clearing a bit stops the files at that locality at their next command. */
-TEST_F(loc, mask_revoked)
+/*
+ * Root sets locality 2 and hands the file to an unprivileged process: its
+ * commands run at locality 2, and it cannot move the file elsewhere.
+ */
+TEST_F(loc, handed_to_unprivileged)
 {
-	uint8_t v[TPM2_DIGEST_SIZE];
-	int ret;
+	int fd = self->fd;
 
-	NEED_MASK();
-	ASSERT_EQ(0, mask_write("0x5"));
-	if (driver_refuses(_metadata, self->fd))
+	NEED_IOCTLS();
+	if (driver_refuses(_metadata, fd))
 		SKIP(return, "driver cannot select localities: EOPNOTSUPP");
-	ASSERT_EQ(0, mask_write("0x1"));
-	ret = tpm2_pcr_read(self->fd, PCR_DRTM, v);
-	EXPECT_EQ(-EPERM, ret);
-	EXPECT_EQ(0, tpm2_pcr_read(self->other, PCR_DRTM, v));
-	EXPECT_EQ(0, set_loc(self->fd, 0));
-	EXPECT_EQ(0, tpm2_pcr_read(self->fd, PCR_DRTM, v));
+	EXPECT_EQ(0, AS_NOBODY(pcr_cmd(fd, TPM2_CC_PCR_RESET, PCR_DRTM, 0) == 0 &&
+			       set_loc(fd, 3) == EPERM && get_loc(fd) == 2));
+	EXPECT_EQ(2, get_loc(fd));
 }
 
 /* Raw /dev/tpm0 (and so the kernel) is back at locality 0 afterwards. */
@@ -344,8 +288,7 @@ TEST_F(loc, raw_device_stays_at_0)
 {
 	int raw;
 
-	NEED_MASK();
-	ASSERT_EQ(0, mask_write("0x5"));
+	NEED_IOCTLS();
 	if (driver_refuses(_metadata, self->fd))
 		SKIP(return, "driver cannot select localities: EOPNOTSUPP");
 	EXPECT_EQ(0, pcr_cmd(self->fd, TPM2_CC_PCR_RESET, PCR_DRTM, 0));
@@ -370,8 +313,7 @@ TEST_F(loc, contexts_move_under_locality_2)
 	uint64_t loads0, loads1;
 	int i, hmac_ok;
 
-	NEED_MASK();
-	ASSERT_EQ(0, mask_write("0x5"));
+	NEED_IOCTLS();
 	if (driver_refuses(_metadata, self->fd))
 		SKIP(return, "driver cannot select localities: EOPNOTSUPP");
 	TPMRM_COUNTER("context_loads", &loads0);
@@ -401,7 +343,7 @@ TEST(vendor_set_locality_refused)
 	ASSERT_EQ(10, tpm2_xfer(fd, c, sizeof(c), r, sizeof(r)));
 	EXPECT_EQ(TPM2_RC_RESMGR_LAYER | TPM2_RC_COMMAND_CODE,
 		  tpm2_get32(r + 6));
-	if (have_mask())
+	if (have_ioctls())
 		EXPECT_EQ(0, get_loc(fd));
 	EXPECT_EQ(TPM2_RC_LOCALITY,
 		  pcr_cmd(fd, TPM2_CC_PCR_RESET, PCR_DRTM, 0));

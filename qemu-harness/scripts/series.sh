@@ -388,8 +388,25 @@ check_one_series() {
 	check_builds "$tree" "$obj" "$from" "$kunit"
 }
 
+# Every patch is from, and signed off by, whoever ran make series.
+check_identity() {
+	local p rc=0
+	identity
+	for p in "$OUT_ROOT"/*/[0-9]*.patch; do
+		case $p in *0000-cover-letter.patch) continue ;; esac
+		grep -q "^Signed-off-by: $AUTHOR_NAME <$AUTHOR_EMAIL>\$" "$p" &&
+			[ "$(git mailinfo /dev/null /dev/null < "$p" |
+			     sed -n 's/^Email: //p')" = "$AUTHOR_EMAIL" ] || {
+			echo "#   $p: not from $AUTHOR_NAME <$AUTHOR_EMAIL>"
+			rc=1
+		}
+	done
+	tap "$rc" "every patch is from and signed off by $AUTHOR_NAME <$AUTHOR_EMAIL>"
+}
+
 check_series() {
 	local tree=$BUILD/series-check-$BASE s
+	check_identity
 	fresh_tree "$tree"
 	check_one_series "$tree" "$OUT_ROOT/core" kunit || return 0
 	for s in $(followups); do

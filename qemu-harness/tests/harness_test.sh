@@ -14,6 +14,7 @@
 #     cache, and are removed with make distclean afterwards.
 #  4. A commit made in build/src-rm-6.12 (the README's way to change an upstream
 #     file) survives make assemble and lands in patches/ with make refresh.
+#  5. make series refuses to write a series without a git identity.
 #
 # usage: harness_test.sh REPO BUILD
 set -u
@@ -124,6 +125,21 @@ rc=0
 } </dev/null >> "$log" 2>&1 || rc=1
 result "$rc" "a commit in build/src-rm-6.12 survives make assemble and lands in patches/ with make refresh" "$log"
 (cd "$dir" && make -s distclean) > /dev/null 2>&1
+
+# 5. make series signs with the git identity of whoever runs it, and
+# writes nothing without one.
+log=$work/identity.log
+clone_tree "$work/ident/tpmrm" > "$log" 2>&1
+rc=0
+if (cd "$work/ident/tpmrm" &&
+	env -u GIT_AUTHOR_NAME -u GIT_AUTHOR_EMAIL -u GIT_COMMITTER_NAME \
+		-u GIT_COMMITTER_EMAIL -u EMAIL HOME="$work/nohome" \
+		GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null \
+		make -s series BUILD="$BUILD") </dev/null >> "$log" 2>&1; then
+	rc=1
+fi
+grep -q 'no git identity' "$log" || rc=1
+result "$rc" "make series without a git identity refuses and says how to set one" "$log"
 
 echo "1..$n"
 [ "$failed" = 0 ]

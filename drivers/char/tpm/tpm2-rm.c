@@ -1361,6 +1361,7 @@ static ssize_t deny_store(struct device *dev, struct device_attribute *attr,
 	return rc ? rc : count;
 }
 static DEVICE_ATTR_RW(deny);
+
 static struct attribute *tpm2_rm_attrs[] = {
 	&tpm2_rm_quota_attrs[0].attr.attr,
 	&tpm2_rm_quota_attrs[1].attr.attr,

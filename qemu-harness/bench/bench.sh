@@ -38,6 +38,13 @@ gcc -O2 -Wall -I"$lib" -o "$bin" "$bench/tpmbench.c" "$bench/tcti.c" "$lib/tpm2_
 
 start=$(date +%s)
 tags=
+# The raw path (device:/dev/tpm0, path=raw, the floor) runs on one boot:
+# the rm kernel's minimal one, beside abrmd, or the base kernel's when
+# there is no rm kernel to boot (BENCH_RAW=0 leaves it out).
+rawon=base-minimal
+case " $FLAVOURS " in *" rm "*)
+	[ -f "$BUILD/obj-${BASE:-6.12}-rm-minimal/arch/x86/boot/bzImage" ] && rawon=rm-minimal ;;
+esac
 for c in $BENCH_CONFIGS; do
 	case $c in minimal|hmac) ;; *) echo "bench: BENCH_CONFIGS: no config $c" >&2; exit 1 ;; esac
 	for f in $FLAVOURS; do
@@ -47,6 +54,8 @@ for c in $BENCH_CONFIGS; do
 		# tpm2-abrmd runs on the rm kernel's minimal boot (guest.sh)
 		abrmd=0
 		[ "$f-$c" = rm-minimal ] && [ "${BENCH_ABRMD:-1}" = 1 ] && abrmd=1
+		raw=0
+		[ "$f-$c" = "$rawon" ] && [ "${BENCH_RAW:-1}" = 1 ] && raw=1
 		# The hmac kernels' own ContextLoad of the null key is upstream
 		# code that does not resend TPM_RC_YIELDED and disables the chip
 		# on it (as pick.sh says for make check): no YIELDED there.
@@ -63,7 +72,7 @@ for c in $BENCH_CONFIGS; do
 			KERNEL="$kernel" TPM=tis CONFIG="$c" SRC_RM="$BUILD/src-rm-${BASE:-6.12}" \
 			TESTS="$BUILD/selftests-${BASE:-6.12}" QUIET=quiet APPEND=no_timer_check \
 				"$REPO/qemu-harness/scripts/boot.sh" cmd \
-				"$(printf '%q ' env BENCH_ABRMD=$abrmd sh "$bench/guest.sh" "$bin" "$BENCH_N" "$BENCH_CLIENTS_N" "$BENCH_IDLE" "$BENCH_TOOLS" "$c")" \
+				"$(printf '%q ' env BENCH_ABRMD=$abrmd BENCH_RAW=$raw sh "$bench/guest.sh" "$bin" "$BENCH_N" "$BENCH_CLIENTS_N" "$BENCH_IDLE" "$BENCH_TOOLS" "$c")" \
 				</dev/null >"$OUT/$t.console" 2>&1 ||
 				echo "bench: $t: boot exited with $?" >&2
 			grep -q '^I kernel' "$OUT/$t.results" 2>/dev/null && break
@@ -78,12 +87,20 @@ for c in $BENCH_CONFIGS; do
 done
 
 files= fls=
-for t in base rm base-hmac rm-hmac; do
+for t in base rm abrmd raw base-hmac rm-hmac; do
+	case $t in
+	# abrmd's and the raw path's rows (path=abrmd, path=raw) ride in a
+	# minimal boot's results: columns after rm, in report.awk's order
+	abrmd|raw)
+		for b in base rm; do
+			case " $tags " in *" $b "*) ;; *) continue ;; esac
+			grep -qs "^W .* path=$t " "$OUT/$b.results" && fls="$fls $t" && break
+		done
+		continue ;;
+	esac
 	case " $tags " in *" $t "*) ;; *) continue ;; esac
 	files="$files $OUT/$t.results $OUT/$t.trace"
 	fls="$fls $t"
-	# abrmd's rows (path=abrmd) ride in rm's results: a column after rm
-	[ "$t" = rm ] && grep -q '^W .* path=abrmd ' "$OUT/$t.results" && fls="$fls abrmd"
 done
 [ -n "$files" ] || { echo "bench: nothing was measured" >&2; exit 1; }
 # shellcheck disable=SC2086

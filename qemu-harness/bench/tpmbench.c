@@ -14,8 +14,9 @@
  * (Tss2_TctiLdr_Initialize, Tss2_Tcti_Transmit, Tss2_Tcti_Receive), so the
  * same code serves every path: "device:/dev/tpmrm0" (the kernel's RM),
  * "device:/dev/tpm0" (raw), or BENCH_TCTI (e.g. "tabrmd:bus_type=session",
- * tpm2-abrmd) in place of the RM device; BENCH_PATH names that path in the
- * result line (path=..). The markers stay on /dev/tpmrm0, without the TSS.
+ * tpm2-abrmd, or "device:/dev/tpm0", the raw path) in place of the RM
+ * device; BENCH_PATH names that path in the result line (path=..). The
+ * markers stay on /dev/tpmrm0, without the TSS.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -136,6 +137,19 @@ static int bench_on_peer(void)
 	const char *conf = getenv("BENCH_TCTI");
 
 	return conf && *conf && strncmp(conf, "device:", 7);
+}
+
+/*
+ * True when the RM device's workloads go through BENCH_TCTI, a peer or the
+ * raw device: not the kernel's RM, whose per-user quota does not apply, and
+ * whose refusal of an open is a limit a user meets (abrmd's connections,
+ * the raw device's one opener).
+ */
+static int bench_off_kernel_rm(void)
+{
+	const char *conf = getenv("BENCH_TCTI");
+
+	return conf && *conf;
 }
 
 /*
@@ -545,14 +559,17 @@ static void bench_kmix(struct bench_result *r, long n, const char *kop)
 	free(klat);
 }
 
-/* Returns 0, or -1 when a client sent "!" (it failed). */
+/*
+ * Returns 0, -1 when a client sent "!" (it failed), or -2 when it sent "o"
+ * (its open was refused: a path's limit on open files or connections).
+ */
 static int bench_wait_byte(int fd)
 {
 	char c;
 
 	if (read(fd, &c, 1) != 1)
 		bench_die("pipe read", -errno);
-	return c == '!' ? -1 : 0;
+	return c == '!' ? -1 : c == 'o' ? -2 : 0;
 }
 
 static void bench_put_byte(int fd)
@@ -566,7 +583,8 @@ static void bench_put_byte(int fd)
  * session; per strict round robin (token passed through pipes) or free.
  */
 static void bench_client(int c, int k, long per, int lockstep, int *tok,
-			 int ready, int go, int quit, double *lat)
+			 int ready, int go, int quit, double *lat,
+			 uint32_t *open_rc)
 {
 	struct bench_signer s;
 	double t;
@@ -575,6 +593,15 @@ static void bench_client(int c, int k, long per, int lockstep, int *tok,
 
 	bench_fail_fd = ready;
 	fd = bench_open(bench_dev);
+	if (fd < 0 && bench_off_kernel_rm()) {
+		/* the path refused the open: say so, with the TSS's code */
+		*open_rc = bench_tcti_rc;
+		fprintf(stderr, "tpmbench: a client's open of %s refused: TSS rc 0x%x\n",
+			getenv("BENCH_TCTI"), bench_tcti_rc);
+		if (write(ready, "o", 1) != 1)
+			_exit(2);
+		_exit(1);
+	}
 	if (fd < 0)
 		bench_die(bench_dev, fd);
 	ret = bench_signer_setup(fd, &s, 0);
@@ -621,13 +648,16 @@ static void bench_clients(struct bench_result *r, int k, long n, int lockstep)
 	int tok[2 * BENCH_MAX_CLIENTS], ready[2], go[2], quit[2];
 	pid_t pids[BENCH_MAX_CLIENTS];
 	long per = n / k;
+	int c, ret, opened = 0, failed = 0, refused = 0;
+	uint32_t *open_rc, rc = 0;
 	double *lat;
-	int c;
 
 	bench_mark(r->id, BENCH_SETUP);
 	lat = mmap(NULL, per * k * sizeof(double), PROT_READ | PROT_WRITE,
 		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (lat == MAP_FAILED || pipe(ready) || pipe(go) || pipe(quit))
+	open_rc = mmap(NULL, k * sizeof(*open_rc), PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (lat == MAP_FAILED || open_rc == MAP_FAILED || pipe(ready) || pipe(go) || pipe(quit))
 		bench_die("clients setup", -errno);
 	for (c = 0; c < k; c++)
 		if (pipe(&tok[2 * c]))
@@ -640,16 +670,32 @@ static void bench_clients(struct bench_result *r, int k, long n, int lockstep)
 			bench_die("fork", -errno);
 		if (!pid)
 			bench_client(c, k, per, lockstep, tok, ready[1],
-				     go[0], quit[0], lat + c * per);
+				     go[0], quit[0], lat + c * per, open_rc + c);
 		pids[c] = pid;
 	}
+	/*
+	 * One answer per client: set up, failed, or its open refused.  A
+	 * refusal is the path's limit as a user meets it (the raw device
+	 * admits one opener): status=limit, with the opens that succeeded.
+	 */
 	for (c = 0; c < k; c++) {
-		if (bench_wait_byte(ready[0])) {
-			bench_clients_abort(r, pids, k, "setup");
-			bench_mark(r->id, BENCH_LOOP);
-			bench_mark(r->id, BENCH_TEARDOWN);
-			return;
-		}
+		ret = bench_wait_byte(ready[0]);
+		opened += !ret;
+		failed += ret == -1;
+		refused += ret == -2;
+	}
+	if (failed || refused) {
+		for (c = 0; c < k && !rc; c++)
+			rc = open_rc[c];
+		bench_clients_abort(r, pids, k, "setup");
+		if (!failed)
+			snprintf(r->extra, sizeof(r->extra),
+				 "error=open_%d_tss_rc_0x%x opened=%d refused=%d",
+				 opened, rc, opened, refused);
+		r->status = failed ? "fail" : "limit";
+		bench_mark(r->id, BENCH_LOOP);
+		bench_mark(r->id, BENCH_TEARDOWN);
+		return;
 	}
 	bench_loop_begin(r);
 	if (lockstep)
@@ -696,7 +742,8 @@ static long bench_meminfo(const char *field)
  * uid): idle files are opened by BENCH_IDLE_PER_UID (default 100) files
  * per uid, from uid 60000 up, so a workload of many idle files stays
  * within the quota, as many users' idle files would.  A peer over D-Bus
- * (abrmd on a session bus) admits its bus owner alone: one uid there.
+ * (abrmd on a session bus) admits its bus owner alone: one uid there; the
+ * raw device (0600 root) admits root alone.
  */
 static int bench_idle_open(long i)
 {
@@ -706,7 +753,7 @@ static int bench_idle_open(long i)
 
 	if (per_uid <= 0)
 		per_uid = 100;
-	if (bench_on_peer())
+	if (bench_off_kernel_rm())
 		return bench_open(bench_dev);
 	if (seteuid(60000 + i / per_uid))
 		return -errno;
@@ -719,9 +766,10 @@ static int bench_idle_open(long i)
 /*
  * idle: nr open files of the RM device, each holding one loaded key
  * (ContextLoad of one saved key context); kernel memory before and after,
- * and the RSS of process BENCH_RSS_PID (abrmd) if set.  On a peer, an
- * open that fails (its connection limit) ends the loop: status=limit,
- * with the memory of the files opened before.
+ * and the RSS of process BENCH_RSS_PID (abrmd) if set.  Off the kernel's
+ * RM (abrmd, the raw device), an open that fails (abrmd's connection
+ * limit, the raw device's one opener) ends the loop: status=limit, with
+ * the memory of the files opened before.
  */
 static void bench_idle(struct bench_result *r, long nr)
 {
@@ -761,7 +809,7 @@ static void bench_idle(struct bench_result *r, long nr)
 
 		bench_tcti_rc = 0;
 		fds[i] = bench_idle_open(i);
-		if (fds[i] < 0 && bench_on_peer() && i > 0) {
+		if (fds[i] < 0 && bench_off_kernel_rm() && i > 0) {
 			snprintf(r->extra, sizeof(r->extra),
 				 "error=open_%ld_tss_rc_0x%x ", i,
 				 bench_tcti_rc);
@@ -866,6 +914,34 @@ static void bench_limits(struct bench_result *r, long n)
 	free(objs);
 }
 
+/*
+ * flush: after workload ID on the raw device, where closing a file
+ * flushes nothing, flush every transient object and session left in the
+ * TPM (a refused client's peers, killed; idle's loaded keys), behind the
+ * marker of phase 3 (counted nowhere).  Returns the number flushed.
+ */
+static int bench_flush_all(int id)
+{
+	static const uint32_t types[] = { 0x80000000, 0x02000000, 0x03000000 };
+	uint32_t h[64];
+	unsigned int t;
+	int fd, n, i, done = 0;
+
+	bench_mark(id, 3);
+	fd = bench_open(bench_dev);
+	if (fd < 0)
+		bench_die(bench_dev, fd);
+	for (t = 0; t < sizeof(types) / sizeof(types[0]); t++) {
+		n = tpm2_handles_by_type(fd, types[t], h, 64);
+		if (n < 0)
+			bench_die("flush: GetCapability", n);
+		for (i = 0; i < n; i++)
+			done += !tpm2_flush(fd, h[i]);
+	}
+	bench_close(fd);
+	return done;
+}
+
 static void bench_usage(void)
 {
 	fprintf(stderr,
@@ -879,7 +955,9 @@ static void bench_usage(void)
 		"                               file until refused (at most N each)\n"
 		"  tpmbench kmix ID N KOP       N signs, a kernel op (ima|hwrng)\n"
 		"                               every 10 in workload ID + 1\n"
-		"  tpmbench mark ID PHASE       send one marker\n");
+		"  tpmbench mark ID PHASE       send one marker\n"
+		"  tpmbench flush ID 3          flush what the raw device holds\n"
+		"                               (after marker ID 3)\n");
 	exit(2);
 }
 
@@ -902,6 +980,13 @@ int main(int argc, char **argv)
 		bench_usage();
 	if (!strcmp(argv[1], "mark")) {
 		bench_mark(r.id, n & 3);
+		return 0;
+	}
+	if (!strcmp(argv[1], "flush")) {
+		n = bench_flush_all(r.id);
+		if (n)
+			fprintf(stderr, "tpmbench: flushed %ld handles left on %s\n",
+				n, getenv("BENCH_TCTI") ? getenv("BENCH_TCTI") : bench_dev);
 		return 0;
 	}
 	if (n <= 0)

@@ -271,12 +271,27 @@ check_kunit() {
 		-nographic -no-reboot -kernel "$obj/arch/x86/boot/bzImage" \
 		-append "console=ttyS0 panic=-1 kunit.filter_glob=tpm2_*" \
 		> "$log" 2>&1 < /dev/null || true
-	totals=$(grep -o '# Totals: .*' "$log" | tail -n 1)
+	# one "# Totals:" line per suite; a suite that did not end has none
+	totals=$(awk '/# Totals: / {
+			for (i = 1; i <= NF; i++) {
+				split($i, kv, ":")
+				if (kv[1] in n)
+					n[kv[1]] += kv[2]
+			}
+			suites++
+		}
+		BEGIN { n["pass"] = n["fail"] = n["skip"] = 0 }
+		END {
+			if (suites)
+				printf "%d suites, pass:%d fail:%d skip:%d", suites,
+				       n["pass"], n["fail"], n["skip"]
+		}' "$log")
 	case $totals in
 	*" fail:0 "*) ;;
 	*) rc=1 ;;
 	esac
-	if grep -qE 'WARNING:|BUG:|Oops|KASAN|kmemleak' "$log"; then
+	if grep -qE '\] not ok [0-9]+ tpm2_' "$log" ||
+	   grep -qE 'WARNING:|BUG:|Oops|KASAN|kmemleak' "$log"; then
 		rc=1
 	fi
 	[ "$rc" = 0 ] || grep -E 'not ok|WARNING:|BUG:|Oops|KASAN' "$log" |

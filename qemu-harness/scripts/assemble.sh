@@ -43,7 +43,7 @@ apply_series() {
 	local head p tree subject excl
 	head=$(git -C "$git_base" rev-parse base)
 	excl=$(own_excludes)
-	for p in $(series_patches); do
+	while IFS= read -r p; do
 		GIT_INDEX_FILE=$index git -C "$git_base" read-tree "$head"
 		# shellcheck disable=SC2086
 		if ! GIT_INDEX_FILE=$index git -C "$git_base" apply --cached $excl "$p"; then
@@ -61,7 +61,7 @@ apply_series() {
 			GIT_COMMITTER_EMAIL=tpmrm@example.org \
 			GIT_COMMITTER_DATE="$(sed -n 's/^Date: //p' "$tmp/info")" \
 			git -C "$git_base" commit-tree "$tree" -p "$head")
-	done
+	done < <(series_patches)
 	echo "$head"
 }
 

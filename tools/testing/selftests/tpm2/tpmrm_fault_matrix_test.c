@@ -719,7 +719,7 @@ TEST_F_TIMEOUT(matrix, cell, 600)
 	if (!table && tpm2_rm_has_counters())
 		TH_LOG("cell %s: answer not checked: over 3+3 slots",
 		       place_name[variant->place]);
-	if (late_rm(variant) && variant->want == -ETIME && rc != -ETIME)
+	if (late_rm(variant) && variant->want == -ETIME && rc == 0)
 		TH_LOG("cell %s: answered before the 120 s wait ended: no timeout",
 		       place_name[variant->place]);
 	if (table && !as_table)

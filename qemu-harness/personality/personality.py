@@ -107,7 +107,9 @@ FAULT_OP_STATUS = 2       # report only
 FAULT_OP_DISARM = 3
 FAULT_RC = 1              # answer arg as the response code, do not execute
 FAULT_LOST = 2            # execute, then answer garbage (the answer is lost)
-FAULT_LATE = 3            # execute, then answer after arg milliseconds
+FAULT_LATE = 3            # execute, then hold the answer until QEMU
+                          # cancels the command (the guest's timeout) or
+                          # sends the next one, at most arg milliseconds
 FAULT_KINDS = (FAULT_RC, FAULT_LOST, FAULT_LATE)
 # The garbage a lost answer becomes: a frame of the right length whose tag
 # is no response tag and whose code says success.
@@ -235,15 +237,21 @@ class Filter:
     """
 
     def __init__(self, values, backend, seed=0, sleep=time.sleep,
-                 clock=time.monotonic, quiet_selftests=0):
+                 clock=time.monotonic, quiet_selftests=0, hold=None):
         self.v = values
         self.backend = backend
         self.rng = random.Random(values.get('seed', seed))
         self.sleep = sleep
         self.clock = clock
+        # hold(seconds) holds a late answer until the guest gave up on it
+        # (the proxy: QEMU's CMD_CANCEL_TPM_CMD or its next command), at
+        # most @seconds; it says what ended the hold: 'cancel', 'command'
+        # or 'time'.  Without one (no QEMU) the answer waits @seconds.
+        self.hold = hold
         self.trace = None        # a callable taking one line, or None
         self.trace_ccs = None    # trace only these command codes (None: all)
         self.note = None         # a callable for gap events (0x901, regap)
+                                 # and late answers
         self.gap_pending = 0     # emulated 0x901s not yet followed by a
                                  # regap
         self.last_load = None    # session handle of the last command, if
@@ -265,7 +273,7 @@ class Filter:
                       'session_handles': 0, 'command_size': 0,
                       'props_rewritten': 0, 'latency_ms': 0,
                       'faults': {}, 'context_saves': 0, 'regaps': 0,
-                      'resaves': 0, 'session_loads': 0}
+                      'resaves': 0, 'session_loads': 0, 'late': {}}
 
     def reset(self):
         """The TPM was power-cycled (CMD_INIT): no session survives."""
@@ -383,7 +391,19 @@ class Filter:
         rsp = self.forward(cmd, cc)
         if kind == FAULT_LOST:
             return struct.pack('>HII', FAULT_GARBAGE_TAG, 10, 0)
-        self.sleep(arg / 1000.0)
+        # late: the answer the TPM gave, once the guest stopped waiting
+        # for it (QEMU's emulator backend waits for every answer, so it
+        # is delivered; the device model drops or hands it on)
+        t0 = self.clock()
+        if self.hold:
+            why = self.hold(arg / 1000.0)
+        else:
+            self.sleep(arg / 1000.0)
+            why = 'time'
+        self.count('late', why)
+        if self.note:
+            self.note('late answer to %#x %08x held %.1f s, ended by %s' %
+                      (cc, handle, self.clock() - t0, why))
         return rsp
 
     def early_rc(self, cmd, cc):

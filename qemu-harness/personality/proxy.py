@@ -11,7 +11,10 @@ Control messages are relayed to swtpm unchanged, except that the data
 channel QEMU hands over with CMD_SET_DATAFD (an fd in SCM_RIGHTS) is kept
 here and swtpm gets one end of a socketpair of ours instead.  Every TPM
 command then passes through personality.Filter.  CMD_INIT (a TPM reset)
-resets the filter.  The proxy ends when QEMU closes the control channel;
+resets the filter.  A late answer (fault control) is held until QEMU sends
+CMD_CANCEL_TPM_CMD, which tpm_tis and tpm_crb do when the guest's driver
+gives up on the command, or its next command, or the fault's upper bound
+has passed; the cancel is relayed to swtpm as well.  The proxy ends when QEMU closes the control channel;
 its counters go to --stats (JSON) then and every second while they change.
 """
 
@@ -25,11 +28,13 @@ import socket
 import struct
 import sys
 import threading
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import personality  # noqa: E402
 
 CMD_INIT = 2
+CMD_CANCEL_TPM_CMD = 9
 
 
 class Proxy:
@@ -39,8 +44,13 @@ class Proxy:
         self.args = args
         self.lock = threading.Lock()
         self.tpm = None             # our end toward swtpm's data fd
+        self.qemu = None            # QEMU's data fd
+        # one byte per CMD_CANCEL_TPM_CMD from QEMU, to end a held answer
+        self.cancel_r, self.cancel_w = socket.socketpair()
+        self.cancel_r.setblocking(False)
         self.filter = personality.Filter(values, self.backend,
-                                         seed=args.seed, quiet_selftests=2)
+                                         seed=args.seed, quiet_selftests=2,
+                                         hold=self.hold)
         self.reset_pending = False
         self.dirty = True
 
@@ -52,14 +62,47 @@ class Proxy:
             raise EOFError('swtpm closed the data channel')
         return rsp
 
+    def hold(self, seconds):
+        """Hold a late answer (Filter.hold) until QEMU cancels the command
+        or sends the next one, at most @seconds; what ended the hold.
+
+        Called from transmit() with the lock held: it lets go of it
+        meanwhile, so that the control channel (CMD_INIT, the stats) goes on.
+        """
+        end = time.monotonic() + seconds
+        self.lock.release()
+        try:
+            while True:
+                left = end - time.monotonic()
+                if left <= 0:
+                    return 'time'
+                r, _, _ = select.select([self.cancel_r, self.qemu], [], [],
+                                        left)
+                if self.cancel_r in r:
+                    return 'cancel'
+                if self.qemu in r:
+                    return 'command'
+        finally:
+            self.lock.acquire()
+
+    def drain_cancels(self):
+        """Forget cancels that came before this command: not for it."""
+        try:
+            while self.cancel_r.recv(64):
+                pass
+        except BlockingIOError:
+            pass
+
     def serve_data(self, qemu):
         """Commands from QEMU's data fd, one at a time, until it closes."""
+        self.qemu = qemu
         try:
             while True:
                 cmd = personality.recv_tpm_sock(qemu)
                 if cmd is None:
                     return
                 with self.lock:
+                    self.drain_cancels()
                     if self.reset_pending:
                         self.filter.reset()
                         self.reset_pending = False
@@ -111,6 +154,8 @@ class Proxy:
         if at_start and data[:4] == struct.pack('>I', CMD_INIT):
             with self.lock:
                 self.reset_pending = True
+        if at_start and data[:4] == struct.pack('>I', CMD_CANCEL_TPM_CMD):
+            self.cancel_w.send(b'c')
         if fds:
             theirs = self.set_datafd(list(fds))
             swtpm_ctrl.sendmsg([data], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,

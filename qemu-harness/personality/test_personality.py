@@ -7,9 +7,11 @@ proxy.py between a QEMU-like client and a real swtpm.
 """
 
 import os
+import select
 import shutil
 import struct
 import sys
+import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -439,6 +441,26 @@ class FaultControlTest(unittest.TestCase):
         self.assertEqual(slept, [2.5])
         self.assertEqual(T.rc(rsp), 0)          # the real answer, late
         self.assertIn(0x02000001, tpm.saved)
+        self.assertEqual(f.stats['late'], {'time': 1})
+
+    def test_late_answer_held(self):
+        """With a hold (the proxy's), the answer waits for it, not for a
+        fixed time: arg is only the upper bound."""
+        held, slept = [], []
+        tpm = FakeTpm()
+
+        def hold(seconds):
+            held.append((seconds, len(tpm.log)))
+            return 'cancel'
+        f = P.Filter(P.parse('swtpm'), tpm, sleep=slept.append, hold=hold)
+        f.transmit(fault_ctl(P.FAULT_OP_ARM, P.CC['ContextSave'], 1,
+                             P.FAULT_LATE, 600000))
+        rsp = f.transmit(T.context_save(0x02000001))
+        self.assertEqual(held, [(600.0, 1)])    # executed, then held
+        self.assertEqual(slept, [])
+        self.assertEqual(T.rc(rsp), 0)
+        self.assertIn(0x02000001, tpm.saved)
+        self.assertEqual(f.stats['late'], {'cancel': 1})
 
     def test_disarm_and_bad_input(self):
         f, tpm = make('swtpm')
@@ -570,6 +592,71 @@ class SwtpmTest(unittest.TestCase):
             self.assertNotEqual(T.rc(t.tx(fault_ctl(P.FAULT_OP_STATUS))), 0)
         finally:
             t.close()
+
+    def late_get_random(self, t, ms):
+        """Arm a late answer of at most @ms on GetRandom and send one;
+        the time it was sent."""
+        t.tx(T.startup())
+        rsp = t.tx(fault_ctl(P.FAULT_OP_ARM, P.CC['GetRandom'], 1,
+                             P.FAULT_LATE, ms))
+        self.assertEqual(T.rc(rsp), 0)
+        t.ctrl.settimeout(20)   # a blocked control channel fails, not hangs
+        t.data.sendall(getrandom(8))
+        return time.monotonic()
+
+    def answer_within(self, t, seconds):
+        """The next answer on the data channel if it comes in @seconds."""
+        r, _, _ = select.select([t.data], [], [], seconds)
+        return T.recv_tpm_sock(t.data) if r else None
+
+    def test_late_answer_held_until_cancel(self):
+        """A late answer waits for QEMU's CMD_CANCEL_TPM_CMD (the guest's
+        driver timed out), however long the guest took; then it comes."""
+        t = T.Swtpm('swtpm', proxy=PROXY)
+        try:
+            self.late_get_random(t, 60000)
+            self.assertIsNone(self.answer_within(t, 1.5))   # held
+            t0 = time.monotonic()
+            self.assertEqual(t.ctrl_cmd(T.CMD_CANCEL_TPM_CMD, b''), 0)
+            rsp = self.answer_within(t, 10)
+            self.assertIsNotNone(rsp, 'no answer 10 s after the cancel')
+            self.assertLess(time.monotonic() - t0, 5)
+            self.assertEqual((T.rc(rsp), len(rsp)), (0, 20))  # the real one
+            st = fault_status(t.tx(fault_ctl(P.FAULT_OP_STATUS)))
+            self.assertEqual(st[1:4], (1, 1, P.CC['GetRandom']))
+        finally:
+            t.close()
+        self.assertEqual(t.stats_data['late'], {'cancel': 1})
+
+    def test_late_answer_held_until_next_command(self):
+        """Or until the next command: the late answer, then the next's."""
+        t = T.Swtpm('swtpm', proxy=PROXY)
+        try:
+            self.late_get_random(t, 60000)
+            self.assertIsNone(self.answer_within(t, 1))
+            t.data.sendall(getrandom(4))
+            first = self.answer_within(t, 10)
+            self.assertIsNotNone(first, 'held past the next command')
+            second = self.answer_within(t, 10)
+            self.assertEqual((T.rc(first), len(first)), (0, 20))
+            self.assertEqual((T.rc(second), len(second)), (0, 16))
+        finally:
+            t.close()
+        self.assertEqual(t.stats_data['late'], {'command': 1})
+
+    def test_late_answer_upper_bound(self):
+        """Without either, the answer comes at the fault's upper bound."""
+        t = T.Swtpm('swtpm', proxy=PROXY)
+        try:
+            t0 = self.late_get_random(t, 2000)
+            self.assertIsNone(self.answer_within(t, 1))
+            rsp = self.answer_within(t, 10)
+            self.assertIsNotNone(rsp)
+            self.assertGreaterEqual(time.monotonic() - t0, 1.9)
+            self.assertEqual(T.rc(rsp), 0)
+        finally:
+            t.close()
+        self.assertEqual(t.stats_data['late'], {'time': 1})
 
     def test_chip_values_through_qemu_path(self):
         t = T.Swtpm('tight,retry=0', proxy=PROXY)

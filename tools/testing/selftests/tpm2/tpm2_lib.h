@@ -335,7 +335,7 @@ int tpm2_leak_audit(struct tpm2_leak *l);
 #define TPM2_FAULT_DISARM		3
 #define TPM2_FAULT_RC			1	/* answer @arg, not executed */
 #define TPM2_FAULT_LOST			2	/* executed, garbage answer */
-#define TPM2_FAULT_LATE			3	/* executed, answer after @arg ms */
+#define TPM2_FAULT_LATE			3	/* executed, held till cancel, <= @arg ms */
 
 struct tpm2_fault_status {
 	uint32_t armed, fired, seen, cc, handle;

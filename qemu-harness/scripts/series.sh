@@ -36,6 +36,8 @@ BASE=${4:-6.12}
 PATCHES=$REPO/patches/$BASE
 HARNESS=$REPO/qemu-harness
 MAP=$HARNESS/series/series.map
+# 6.1's backport is one series with its own slugs
+[ ! -f "$HARNESS/series/series-$BASE.map" ] || MAP=$HARNESS/series/series-$BASE.map
 COVER=$HARNESS/series/cover-letter.txt
 ALLOW=$HARNESS/series/checkpatch-allow.txt
 FOLLOWUPS=$PATCHES/followups
@@ -82,11 +84,11 @@ derive_core_files() {
 	own_files | (cd "$REPO" && xargs cp --parents -t "$CORE")
 	incl=$(own_files | sed 's/^/--include=/')
 	for s in $(followups | tac); do
-		for p in $(followup_patches "$s" | tac); do
+		while IFS= read -r p; do
 			# shellcheck disable=SC2086
 			git -C "$CORE" apply -R $incl "$p" ||
 				die "follow-up $s: $(basename "$p") does not come off our files; fix it in the series tree (README: Changing the series)"
-		done
+		done < <(followup_patches "$s" | tac)
 	done
 }
 
@@ -212,11 +214,11 @@ write_series() {
 	same_files "$tree" "$CORE" "the core series"
 	core=$(git -C "$tree" rev-parse HEAD)
 	for s in $(followups); do
-		for p in $(followup_patches "$s"); do
+		while IFS= read -r p; do
 			git -C "$tree" am -q --committer-date-is-author-date "$p" ||
 				die "follow-up $s: $(basename "$p") does not apply"
 			sign_commit "$tree"
-		done
+		done < <(followup_patches "$s")
 		heads[$s]=$(git -C "$tree" rev-parse HEAD)
 	done
 	own_files | while read -r e; do
@@ -440,8 +442,10 @@ check_series() {
 	check_identity
 	fresh_tree "$tree"
 	check_one_series "$tree" "$OUT_ROOT/core" kunit || return 0
+	# the follow-ups' KUnit suites run in make check's boots, on the
+	# whole tree; here each follow-up commit is built
 	for s in $(followups); do
-		check_one_series "$tree" "$OUT_ROOT/$s" kunit || return 0
+		check_one_series "$tree" "$OUT_ROOT/$s" || return 0
 	done
 	check_sparse "$tree" "$BUILD/obj-$BASE-series-check"
 	check_kernel_doc "$tree"

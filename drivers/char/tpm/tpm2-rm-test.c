@@ -1000,6 +1000,20 @@ static void tpm2_rm_test_ownership(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, fake->nr_sent, sent + 1);
 }
 
+/*
+ * ContextLoad, by @space, of the TPMS_CONTEXT of @len bytes that a
+ * ContextSave's response left in env->buf after its header.
+ */
+static ssize_t load_saved(struct fake_env *env, struct tpm2_rm_space *space,
+			  size_t len)
+{
+	build_cmd(env->buf, TPM2_ST_NO_SESSIONS, TPM2_CC_CONTEXT_LOAD, NULL, 0,
+		  NULL, NULL, 0, 0);
+	put_unaligned_be32(TPM_HEADER_SIZE + len, &env->buf[2]);
+	return locked_transmit(env->chip, space, env->buf, TPM_BUFSIZE,
+			       TPM_HEADER_SIZE + len);
+}
+
 static void tpm2_rm_test_session_lifetime(struct kunit *test)
 {
 	struct fake_env *env = test->priv;
@@ -1021,24 +1035,14 @@ static void tpm2_rm_test_session_lifetime(struct kunit *test)
 				  1, NULL, NULL, 0, NULL), 0u);
 	KUNIT_EXPECT_EQ(test, env->chip->rm->nr_sessions, 0u);
 	len = get_unaligned_be32(&env->buf[2]) - TPM_HEADER_SIZE;
-	build_cmd(env->buf, TPM2_ST_NO_SESSIONS, TPM2_CC_CONTEXT_LOAD, NULL, 0,
-		  NULL, NULL, 0, 0);
-	put_unaligned_be32(TPM_HEADER_SIZE + len, &env->buf[2]);
-	KUNIT_EXPECT_EQ(test, locked_transmit(env->chip, &env->s2, env->buf,
-					      TPM_BUFSIZE,
-					      TPM_HEADER_SIZE + len),
+	KUNIT_EXPECT_EQ(test, load_saved(env, &env->s2, len),
 			(ssize_t)TPM_HEADER_SIZE);
 	KUNIT_EXPECT_EQ(test, get_unaligned_be32(&env->buf[6]), 0xB01CBu);
 
 	/* once s1 is closed the saved session is an orphan s2 may load */
 	locked_space_del(env->chip, &env->s1, true);
 	KUNIT_EXPECT_EQ(test, env->chip->rm->orphans.nr_sessions, 1u);
-	build_cmd(env->buf, TPM2_ST_NO_SESSIONS, TPM2_CC_CONTEXT_LOAD, NULL, 0,
-		  NULL, NULL, 0, 0);
-	put_unaligned_be32(TPM_HEADER_SIZE + len, &env->buf[2]);
-	KUNIT_EXPECT_EQ(test, locked_transmit(env->chip, &env->s2, env->buf,
-					      TPM_BUFSIZE,
-					      TPM_HEADER_SIZE + len),
+	KUNIT_EXPECT_EQ(test, load_saved(env, &env->s2, len),
 			(ssize_t)TPM_HEADER_SIZE + 4);
 	KUNIT_EXPECT_EQ(test, get_unaligned_be32(&env->buf[6]), 0u);
 	KUNIT_EXPECT_EQ(test, get_unaligned_be32(&env->buf[10]), sess);
@@ -1071,12 +1075,7 @@ static void tpm2_rm_test_orphan_owner(struct kunit *test)
 	tpm2_rm_user_put(env->chip, &env->s1);
 	KUNIT_EXPECT_EQ(test, env->chip->rm->orphans.nr_sessions, 1u);
 
-	build_cmd(env->buf, TPM2_ST_NO_SESSIONS, TPM2_CC_CONTEXT_LOAD, NULL, 0,
-		  NULL, NULL, 0, 0);
-	put_unaligned_be32(TPM_HEADER_SIZE + len, &env->buf[2]);
-	KUNIT_EXPECT_EQ(test, locked_transmit(env->chip, &env->s2, env->buf,
-					      TPM_BUFSIZE,
-					      TPM_HEADER_SIZE + len),
+	KUNIT_EXPECT_EQ(test, load_saved(env, &env->s2, len),
 			(ssize_t)TPM_HEADER_SIZE);
 	KUNIT_EXPECT_EQ(test, get_unaligned_be32(&env->buf[6]), 0xB01CBu);
 	KUNIT_EXPECT_EQ(test, env->s2.nr_sessions, 0u);
@@ -1086,12 +1085,7 @@ static void tpm2_rm_test_orphan_owner(struct kunit *test)
 	tpm2_rm_user_put(env->chip, &env->s2);
 	KUNIT_ASSERT_EQ(test, tpm2_rm_user_get(env->chip, &env->s2,
 					       KUIDT_INIT(1000)), 0);
-	build_cmd(env->buf, TPM2_ST_NO_SESSIONS, TPM2_CC_CONTEXT_LOAD, NULL, 0,
-		  NULL, NULL, 0, 0);
-	put_unaligned_be32(TPM_HEADER_SIZE + len, &env->buf[2]);
-	KUNIT_EXPECT_EQ(test, locked_transmit(env->chip, &env->s2, env->buf,
-					      TPM_BUFSIZE,
-					      TPM_HEADER_SIZE + len),
+	KUNIT_EXPECT_EQ(test, load_saved(env, &env->s2, len),
 			(ssize_t)TPM_HEADER_SIZE + 4);
 	KUNIT_EXPECT_EQ(test, get_unaligned_be32(&env->buf[10]), sess);
 	KUNIT_EXPECT_EQ(test, env->s2.nr_sessions, 1u);

@@ -9,7 +9,8 @@ out=/tmp/unit.out
 unit() {
 	name=$1 kind=$2 limit=$3
 	shift 3
-	echo "harness: running $name"
+	read -r up _ < /proc/uptime
+	echo "harness: running $name at ${up}s"
 	printf '### BEGIN %s %s\n' "$name" "$kind" > "$results"
 	${bb:+$bb }timeout -k 5 "$limit" "$@" > "$out" 2>&1
 	rc=$?

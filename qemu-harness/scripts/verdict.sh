@@ -35,6 +35,8 @@ judge_dir() {
 		fail=$((fail + 1)) finished=0
 	elif ! grep -q '^### END dmesg' "$dir/results"; then
 		echo "not ok - $tag: the test job did not finish: ${why:-the guest stopped}"
+		echo "#   $(cat "$dir/status" 2>/dev/null); the console's last lines:"
+		tr -d '\r' < "$dir/console.log" 2>/dev/null | tail -n 8 | sed 's/^/#   /'
 		fail=$((fail + 1)) finished=0
 	fi
 	if grep -Eq "$bad_kernel" "$dir/console.log" 2>/dev/null; then
@@ -68,7 +70,7 @@ judge_dir() {
 }
 
 # Why a boot stopped, in one line: the timeout, a panic, or the guest's
-# own last word.
+# own last word (a unit's exit 4 is a skip, not a reason).
 stopped_why() {
 	local dir=$1 line
 	if [ "$(cat "$dir/status" 2>/dev/null)" = timeout ]; then
@@ -76,7 +78,8 @@ stopped_why() {
 		return
 	fi
 	line=$(tr -d '\r' < "$dir/console.log" 2>/dev/null | sed 's/^\[[ 0-9.]*\] //' |
-		grep -a -E 'Kernel panic|harness-init:|harness: .*(could not|exited with [1-9])' | tail -n1) || :
+		grep -a -E 'Kernel panic|harness-init:|harness: .*(could not|exited with ([1-35-9]|[1-9][0-9]+)$)' |
+		tail -n1) || :
 	echo "$line"
 }
 

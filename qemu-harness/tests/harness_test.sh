@@ -15,6 +15,9 @@
 #  4. A commit made in build/src-rm-6.12 (the README's way to change an upstream
 #     file) survives make assemble and lands in patches/ with make refresh.
 #  5. make series refuses to write a series without a git identity.
+#  6. verdict.sh on a guest that stopped inside a unit, after a unit that
+#     skipped (exit 4): the boot fails, the reason is not the skip, the
+#     console's last lines are shown, and the skip counts once.
 #
 # usage: harness_test.sh REPO BUILD
 set -u
@@ -140,6 +143,27 @@ if (cd "$work/ident/tpmrm" &&
 fi
 grep -q 'no git identity' "$log" || rc=1
 result "$rc" "make series without a git identity refuses and says how to set one" "$log"
+
+# 6. A guest that stopped inside the last unit (QEMU ended: a reset after a
+# panic the console did not show), after a unit that skipped.
+log=$work/verdict.log
+dir=$work/results-stopped
+mkdir -p "$dir"
+printf '%s\n' '### HARNESS stage2' '### BEGIN python/test_smoke.sh pyunit' \
+	'test_a (x.T) ... skipped' '### END python/test_smoke.sh 4' \
+	'### BEGIN selftest/tpmrm_suspend_test tap' 'TAP version 13' '1..1' > "$dir/results"
+printf '%s\n' 'harness: running python/test_smoke.sh at 10.00s' \
+	'harness: python/test_smoke.sh exited with 4' \
+	'harness: running selftest/tpmrm_suspend_test at 20.00s' \
+	'[   21.000000] PM: suspend entry (deep)' > "$dir/console.log"
+echo 'exit 0' > "$dir/status"
+rc=0
+"$REPO/qemu-harness/scripts/verdict.sh" "$dir" > "$log" 2>&1 && rc=1
+grep -q '^not ok - stopped: the test job did not finish' "$log" || rc=1
+grep 'did not finish' "$log" | grep -q 'exited with 4' && rc=1
+grep -q '^#   \[   21.000000\] PM: suspend entry' "$log" || rc=1
+grep -q '^ok - stopped/python/test_smoke.sh: 0 passed, 0 failed, 1 skipped$' "$log" || rc=1
+result "$rc" "verdict.sh: a guest that stopped in a unit fails, with the console's last lines, not a skip's exit 4" "$log"
 
 echo "1..$n"
 [ "$failed" = 0 ]

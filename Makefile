@@ -84,7 +84,7 @@ KMAKE     := $(MAKE) -s -C $(SRC) O=$(OBJ) ARCH=x86_64 CC="ccache gcc" -j$(JOBS)
 BOOT      := $(H)/scripts/boot.sh
 BOOTENV   := BUILD=$(BUILD) KERNEL=$(KERNEL) INITRAMFS=$(INITRAMFS) \
 	     CONFIG=$(CONFIG) FLAVOUR=$(FLAVOUR) TIMEOUT=$(TIMEOUT) SRC_RM=$(SRC_RM) BASE=$(BASE) \
-	     TESTS=$(TESTS) REPO=$(R) EXTENDED=$(EXTENDED) ONLY='$(ONLY)'
+	     TESTS=$(TESTS) REPO=$(R) EXTENDED=$(EXTENDED) ONLY='$(ONLY)' SKIP='$(SKIP)'
 # --- personality (qemu-harness/personality/README.md) ---
 # PERSONALITY=slb9670|npct75x|ptt|tight|swtpm[,key=value...] boots on swtpm
 # behind the personality proxy; PERSONALITY_SEED seeds its warnings.
@@ -228,8 +228,14 @@ kernel-minimal kernel-debug kernel-hmac: kernel-%:
 
 # One check boot of the $(1) kernel on TPM interface $(2), of only the
 # selftests $(3) if given.  The debug kernel on TCG runs the same tests
-# several times slower: give it more time.
-debug_time = $(if $(filter debug,$(1)),$(if $(filter 1,$(EXTENDED)),,TIMEOUT=1800 UNIT_TIMEOUT=900))
+# several times slower: give it more time.  In make check it leaves out
+# DEBUG_SKIP, the units that drive the RM through user-space stacks
+# (tpm2-tools, tpm2-pytss, the base tree's python tests, the bench
+# client): every other boot of make check runs them, check-extended's
+# debug boot too.
+DEBUG_SKIP := tpmrm_tools_test.sh tpmrm_workflow_test.sh tpmrm_pytss_test.sh \
+	test_smoke.sh test_space.sh bench-smoke
+debug_time = $(if $(filter debug,$(1)),$(if $(filter 1,$(EXTENDED)),,TIMEOUT=1800 UNIT_TIMEOUT=900 SKIP='$(DEBUG_SKIP)'))
 check_boot = $(BOOTENV) $(call personality_env,$(1),$(2)) $(call debug_time,$(1)) TPM=$(2) CONFIG=$(1) \
 	$(if $(3),ONLY='$(3)') \
 	KERNEL=$(BUILD)/obj-$(BASE)-$(FLAVOUR)-$(1)/arch/x86/boot/bzImage \

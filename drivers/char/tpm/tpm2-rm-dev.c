@@ -8,7 +8,7 @@
  * response buffer exists only while a command is in flight or its response
  * is unread, so an idle open file costs a few hundred bytes. Each open file
  * holds a reference on the chip device, so chip removal cannot free what an
- * open file still uses; commands after removal fail with -ENODEV. The
+ * open file still uses; commands after removal fail with -EPIPE. The
  * ioctls of <uapi/linux/tpmrm.h> choose the TPM locality of a file's
  * commands.
  */
@@ -62,7 +62,7 @@ static ssize_t tpm2_rm_file_run(struct tpm2_rm_file *priv, size_t len)
 	ssize_t ret;
 
 	if (tpm_try_get_ops(chip))
-		return -ENODEV;
+		return -EPIPE;
 	ret = tpm2_rm_transmit(chip, &priv->space, priv->buf, TPM_BUFSIZE,
 			       len);
 	tpm_put_ops(chip);
@@ -249,7 +249,7 @@ static long tpm2_rm_file_set_locality(struct tpm2_rm_file *priv,
 	rc = -EBUSY;
 	if (priv->in_flight)
 		goto out_unlock;
-	rc = -ENODEV;
+	rc = -EPIPE;
 	if (tpm_try_get_ops(priv->chip))
 		goto out_unlock;
 	rc = tpm2_rm_set_locality(priv->chip, &priv->space, locality,
@@ -372,7 +372,7 @@ out_put_devs:
  * @chip:	the chip
  *
  * Open files keep working on memory until they are closed; their commands
- * fail with -ENODEV once the chip's ops are gone.
+ * fail with -EPIPE once the chip's ops are gone.
  */
 void tpm_devs_remove(struct tpm_chip *chip)
 {

@@ -58,7 +58,7 @@
  *   (tpm_crb), or the TPM did not grant this one
  * * -1 with errno %EBUSY - an O_NONBLOCK command of this open file is
  *   still running
- * * -1 with errno %ENODEV - the TPM is gone
+ * * -1 with errno %EPIPE - the TPM is gone
  * * -1 with errno %EFAULT - the argument is not readable
  */
 #define TPMRM_IOC_SET_LOCALITY	_IOW(TPMRM_IOC_MAGIC, 0x10, __u32)

@@ -39,6 +39,8 @@ MAP=$HARNESS/series/series.map
 # 6.1's backport is one series with its own slugs
 [ ! -f "$HARNESS/series/series-$BASE.map" ] || MAP=$HARNESS/series/series-$BASE.map
 COVER=$HARNESS/series/cover-letter.txt
+# a backport names what it changes, not the follow-ups it folds in
+[ ! -f "$HARNESS/series/cover-letter-$BASE.txt" ] || COVER=$HARNESS/series/cover-letter-$BASE.txt
 ALLOW=$HARNESS/series/checkpatch-allow.txt
 FOLLOWUPS=$PATCHES/followups
 if [ "$BASE" = 6.12 ]; then

@@ -123,7 +123,7 @@ static int tpm2_rm_open(struct inode *inode, struct file *file)
 	INIT_WORK(&priv->work, tpm2_rm_file_work);
 	init_waitqueue_head(&priv->waitq);
 	file->private_data = priv;
-	return 0;
+	return nonseekable_open(inode, file);
 }
 
 /* Drop an unread response; priv->lock held. */

@@ -233,6 +233,26 @@ TEST_F(cmd, nonblocking_poll)
 	close(fd);
 }
 
+/* As /dev/tpmX: no file position, so pread, pwrite and lseek fail. */
+TEST_F(cmd, not_seekable)
+{
+	uint8_t c[12], r[64];
+
+	put_header(c, TPM2_ST_NO_SESSIONS, 12, TPM2_CC_GET_RANDOM);
+	c[10] = 0;
+	c[11] = 16;
+	ASSERT_EQ(-1, pwrite(self->fd, c, 12, 0));
+	ASSERT_EQ(ESPIPE, errno);
+	ASSERT_EQ(12, write(self->fd, c, 12));
+	ASSERT_EQ(-1, pread(self->fd, r, sizeof(r), 0));
+	ASSERT_EQ(ESPIPE, errno);
+	ASSERT_EQ(-1, lseek(self->fd, 0, SEEK_SET));
+	ASSERT_EQ(ESPIPE, errno);
+	/* The response is still there for read(). */
+	ASSERT_EQ(28, read(self->fd, r, sizeof(r)));
+	ASSERT_EQ(0, tpm2_get32(r + 6));
+}
+
 static int count_handles(int fd, uint32_t type)
 {
 	uint32_t h[64];

@@ -5,9 +5,8 @@
  * Pure functions over command and response buffers: find a command's
  * attributes in the TPM's TPM_CAP_COMMANDS table, walk the handle area and
  * the authorization area of a command, build header-only responses and
- * RM-layer response codes, and answer GetCapability(TPM_CAP_HANDLES) for the
- * virtualized handle ranges from a space's handle table. Nothing here talks
- * to a TPM, so all of it is covered by KUnit.
+ * RM-layer response codes, and tell which commands the RM knows how to
+ * handle. Nothing here talks to a TPM, so all of it is covered by KUnit.
  */
 
 #include <linux/kernel.h>
@@ -15,7 +14,7 @@
 #include <linux/tpm.h>
 #include <linux/unaligned.h>
 #include <kunit/visibility.h>
-#include "tpm2-rm.h"
+#include "tpm2-rm-cmd.h"
 
 /**
  * tpm2_rm_handle_error() - RM-layer TPM_RC_HANDLE for a handle-area entry
@@ -301,47 +300,6 @@ bool tpm2_rm_cap_handles_range(const struct tpm2_rm_cmd *cmd, const u8 *buf,
 	       type == TPM2_MSO_POLICY;
 }
 EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_cap_handles_range);
-
-/**
- * tpm2_rm_cap_build() - answer GetCapability(TPM_CAP_HANDLES) from a table
- * @space:	the handle table
- * @property:	first handle asked for; its top byte selects the range
- * @count:	maximum number of handles to return
- * @buf:	receives the response
- * @bufsiz:	size of @buf
- *
- * Handles are listed ascending (sessions by their TPM session index),
- * starting at @property and staying in its range; moreData is set when more
- * handles follow the returned ones.
- *
- * Return: length of the response written to @buf.
- */
-size_t tpm2_rm_cap_build(const struct tpm2_rm_space *space, u32 property,
-			 u32 count, u8 *buf, size_t bufsiz)
-{
-	size_t max = (bufsiz - TPM_HEADER_SIZE - 9) / 4;
-	u8 range = tpm2_handle_mso(property);
-	u32 h = tpm2_rm_table_next(space, range, property);
-	u32 n = 0;
-
-	count = min3(count, (u32)TPM2_RM_MAX_CAP_HANDLES, (u32)max);
-	while (h && n < count) {
-		put_unaligned_be32(h, &buf[TPM_HEADER_SIZE + 9 + 4 * n]);
-		n++;
-		if ((h & TPM2_RM_VHANDLE_MASK) == TPM2_RM_VHANDLE_MASK)
-			h = 0;
-		else
-			h = tpm2_rm_table_next(space, range, h + 1);
-	}
-
-	tpm2_rm_rsp_header(buf, TPM2_ST_NO_SESSIONS, TPM2_RC_SUCCESS);
-	buf[TPM_HEADER_SIZE] = h ? 1 : 0;
-	put_unaligned_be32(TPM2_CAP_HANDLES, &buf[TPM_HEADER_SIZE + 1]);
-	put_unaligned_be32(n, &buf[TPM_HEADER_SIZE + 5]);
-	put_unaligned_be32(TPM_HEADER_SIZE + 9 + 4 * n, &buf[2]);
-	return TPM_HEADER_SIZE + 9 + 4 * n;
-}
-EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_cap_build);
 
 /* Command codes of each &enum tpm2_rm_class but the vendor one. */
 static const u32 tpm2_rm_class_hierarchy[] = {

@@ -6,15 +6,18 @@
  * (objects, sequences, sessions). Objects are known to the client by virtual
  * handles drawn from a monotonically increasing 24-bit counter, so a stale
  * handle never names a newer object; sessions are known by their real TPM
- * handle. The table never talks to the TPM; the caller holds the chip's
- * tpm_mutex.
+ * handle. GetCapability(TPM_CAP_HANDLES) for the virtualized handle ranges
+ * is answered from the table. The table never talks to the TPM; the caller
+ * holds the chip's tpm_mutex.
  */
 
 #include <linux/kernel.h>
 #include <linux/slab.h>
 #include <linux/tpm.h>
+#include <linux/unaligned.h>
 #include <kunit/visibility.h>
-#include "tpm2-rm.h"
+#include "tpm2-rm-cmd.h"
+#include "tpm2-rm-table.h"
 
 /**
  * tpm2_rm_space_init() - set up an empty handle table
@@ -225,6 +228,47 @@ u32 tpm2_rm_table_next(const struct tpm2_rm_space *space, u8 range, u32 min)
 	return best;
 }
 EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_table_next);
+
+/**
+ * tpm2_rm_cap_build() - answer GetCapability(TPM_CAP_HANDLES) from a table
+ * @space:	the handle table
+ * @property:	first handle asked for; its top byte selects the range
+ * @count:	maximum number of handles to return
+ * @buf:	receives the response
+ * @bufsiz:	size of @buf
+ *
+ * Handles are listed ascending (sessions by their TPM session index),
+ * starting at @property and staying in its range; moreData is set when more
+ * handles follow the returned ones.
+ *
+ * Return: length of the response written to @buf.
+ */
+size_t tpm2_rm_cap_build(const struct tpm2_rm_space *space, u32 property,
+			 u32 count, u8 *buf, size_t bufsiz)
+{
+	size_t max = (bufsiz - TPM_HEADER_SIZE - 9) / 4;
+	u8 range = tpm2_handle_mso(property);
+	u32 h = tpm2_rm_table_next(space, range, property);
+	u32 n = 0;
+
+	count = min3(count, (u32)TPM2_RM_MAX_CAP_HANDLES, (u32)max);
+	while (h && n < count) {
+		put_unaligned_be32(h, &buf[TPM_HEADER_SIZE + 9 + 4 * n]);
+		n++;
+		if ((h & TPM2_RM_VHANDLE_MASK) == TPM2_RM_VHANDLE_MASK)
+			h = 0;
+		else
+			h = tpm2_rm_table_next(space, range, h + 1);
+	}
+
+	tpm2_rm_rsp_header(buf, TPM2_ST_NO_SESSIONS, TPM2_RC_SUCCESS);
+	buf[TPM_HEADER_SIZE] = h ? 1 : 0;
+	put_unaligned_be32(TPM2_CAP_HANDLES, &buf[TPM_HEADER_SIZE + 1]);
+	put_unaligned_be32(n, &buf[TPM_HEADER_SIZE + 5]);
+	put_unaligned_be32(TPM_HEADER_SIZE + 9 + 4 * n, &buf[2]);
+	return TPM_HEADER_SIZE + 9 + 4 * n;
+}
+EXPORT_SYMBOL_IF_KUNIT(tpm2_rm_cap_build);
 
 /* May @used + 1 stay within @limit? */
 static bool tpm2_rm_quota_room(unsigned int used, unsigned int limit)

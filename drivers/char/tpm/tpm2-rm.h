@@ -22,49 +22,25 @@
 #include <linux/spinlock.h>
 #include <linux/uidgid.h>
 
+#include "tpm2-rm-cmd.h"
+#include "tpm2-rm-table.h"
+
 struct tpm_chip;
 struct tpm_buf;
 
 /* TPM_CC_SetLocality of the reference TPM and swtpm (vendor range). */
 #define TPM2_RM_CC_SET_LOCALITY		0x20001000
 
-/* The fields of a TPM_RC (TPM 2.0 Part 2, 6.6.3). */
-#define TPM2_RM_RC_WARN_MASK		0x0980
-#define TPM2_RM_RC_WARN			0x0900
-#define TPM2_RM_RC_P			0x0040
-#define TPM2_RM_RC_S			0x0800
-#define TPM2_RM_RC_N_SHIFT		8
-
-#define TPM2_RM_VHANDLE_MASK		GENMASK(23, 0)
-
 /* A TPMS_CONTEXT starts with sequence (u64) and then savedHandle (u32). */
 #define TPM2_RM_CONTEXT_SAVED_HANDLE	8
 #define TPM2_RM_CONTEXT_MIN_SIZE	18
 #define TPM2_RM_SAVED_SEQUENCE		0x80000002
 
-#define TPM2_RM_MAX_HANDLES		3
-#define TPM2_RM_MAX_AUTHS		3
-#define TPM2_RM_MAX_CAP_HANDLES		254
 #define TPM2_RM_MAX_RETRIES		3
 /* regaps for one command: as many saved sessions as TPMs keep (64) */
 #define TPM2_RM_MAX_REGAPS		64
 #define TPM2_RM_MAX_ORPHANS		16
 #define TPM2_RM_MAX_STALE		8
-
-/**
- * enum tpm2_rm_kind - what a handle table entry stands for
- * @TPM2_RM_OBJECT:	a transient object; its saved blob stays valid forever
- * @TPM2_RM_SEQUENCE:	a hash or HMAC sequence object; it changes with use,
- *			so its blob is stale as soon as a command names it
- * @TPM2_RM_SESSION:	an HMAC or policy session; keeps its real handle
- */
-enum tpm2_rm_kind {
-	TPM2_RM_OBJECT,
-	TPM2_RM_SEQUENCE,
-	TPM2_RM_SESSION,
-};
-
-struct tpm2_rm_space;
 
 /**
  * enum tpm2_rm_sync - whether the RM's tables are what the TPM holds
@@ -78,172 +54,6 @@ struct tpm2_rm_space;
 enum tpm2_rm_sync {
 	TPM2_RM_IN_SYNC,
 	TPM2_RM_UNSURE,
-};
-
-/**
- * struct tpm2_rm_usage - objects and sessions held by one holder
- * @objects:	objects and sequences, saved ones included
- * @sessions:	sessions, saved ones included (each takes one of the TPM's
- *		TPM_PT_ACTIVE_SESSIONS_MAX slots until it is flushed)
- *
- * Protected by the chip's tpm_mutex.
- */
-struct tpm2_rm_usage {
-	unsigned int objects;
-	unsigned int sessions;
-};
-
-/**
- * struct tpm2_rm_user - what the /dev/tpmrm files of one user hold
- * @node:	link in &tpm2_rm_chip.users
- * @uid:	effective uid of the opener, from the file's credentials
- * @refs:	open files of this user on the chip; the entry is freed with
- *		the last one
- * @usage:	sum of the usage of those files' spaces
- *
- * @node and @refs are protected by &tpm2_rm_chip.users_lock, @usage by the
- * chip's tpm_mutex (like the spaces whose entities it counts).
- */
-struct tpm2_rm_user {
-	struct list_head node;
-	kuid_t uid;
-	unsigned int refs;
-	struct tpm2_rm_usage usage;
-};
-
-/**
- * struct tpm2_rm_quota - limits on what /dev/tpmrm users may hold
- * @file_objects:	objects one open file may hold
- * @file_sessions:	sessions one open file may hold
- * @user_objects:	objects the open files of one user may hold together
- * @user_sessions:	sessions the open files of one user may hold together
- * @reserve_sessions:	of the TPM's TPM_PT_ACTIVE_SESSIONS_MAX session slots,
- *			the last ones that /dev/tpmrm users may never take;
- *			they are left to the kernel and to /dev/tpmN
- *
- * Written by root through sysfs, read with READ_ONCE() per command.
- */
-struct tpm2_rm_quota {
-	unsigned int file_objects;
-	unsigned int file_sessions;
-	unsigned int user_objects;
-	unsigned int user_sessions;
-	unsigned int reserve_sessions;
-};
-
-/**
- * enum tpm2_rm_class - command classes root can deny to /dev/tpmrm users
- * @TPM2_RM_CLASS_VENDOR:	vendor-specific commands (TPM_CC V bit); the RM
- *				cannot know what their handles mean, so this
- *				class is denied by default
- * @TPM2_RM_CLASS_HIERARCHY:	Clear, ClearControl, HierarchyControl,
- *				HierarchyChangeAuth, ChangePPS, ChangeEPS
- * @TPM2_RM_CLASS_DA:		DictionaryAttackParameters and
- *				DictionaryAttackLockReset
- * @TPM2_RM_CLASS_POWER:	Startup and Shutdown
- * @TPM2_RM_CLASS_FIRMWARE:	FieldUpgradeStart, FieldUpgradeData and
- *				FirmwareRead
- * @TPM2_RM_NR_CLASSES:		number of classes
- */
-enum tpm2_rm_class {
-	TPM2_RM_CLASS_VENDOR,
-	TPM2_RM_CLASS_HIERARCHY,
-	TPM2_RM_CLASS_DA,
-	TPM2_RM_CLASS_POWER,
-	TPM2_RM_CLASS_FIRMWARE,
-	TPM2_RM_NR_CLASSES,
-};
-
-#define TPM2_RM_DENY_DEFAULT		BIT(TPM2_RM_CLASS_VENDOR)
-
-/**
- * enum tpm2_rm_state - where the context of an entity is
- * @TPM2_RM_ENT_SAVED:		out of the TPM's slots; the RM holds its saved
- *				context in @blob (a new entity: none yet)
- * @TPM2_RM_ENT_RESIDENT:	loaded in a TPM slot at @phandle
- * @TPM2_RM_ENT_HANDED_OUT:	a session the client context-saved itself:
- *				the TPM keeps it as saved, the client has the
- *				blob
- * @TPM2_RM_ENT_LOST:		gone: it could not be saved when the TPM had
- *				to be emptied, the TPM rejected its context,
- *				or a TPM2_Startup discarded it; its next use
- *				fails once, then it is forgotten
- *
- * RESIDENT <-> SAVED as the RM evicts and loads, RESIDENT <-> HANDED_OUT
- * as the client saves and loads a session, any -> LOST.
- */
-enum tpm2_rm_state {
-	TPM2_RM_ENT_SAVED,
-	TPM2_RM_ENT_RESIDENT,
-	TPM2_RM_ENT_HANDED_OUT,
-	TPM2_RM_ENT_LOST,
-};
-
-/**
- * struct tpm2_rm_entity - one object or session owned by a space
- * @space_node:	link in &tpm2_rm_space.entities
- * @lru_node:	link in &tpm2_rm_chip.lru while resident
- * @saved_node:	link in &tpm2_rm_chip.saved while the TPM holds this session
- *		as a saved context (blob here, or handed out)
- * @space:	owning space
- * @vhandle:	handle the client sees (for sessions the real handle)
- * @phandle:	TPM handle while resident
- * @owner:	while an orphan (&tpm2_rm_chip.orphans), the effective uid of
- *		the file that saved it; only that uid's files may adopt it
- * @blob:	saved TPMS_CONTEXT, or NULL
- * @blob_len:	length of @blob
- * @kind:	&enum tpm2_rm_kind
- * @state:	&enum tpm2_rm_state
- * @pinned:	named by the command being processed; must not be evicted
- * @last_use:	&tpm2_rm_chip.clock when a command last named it
- * @gap:	RM commands between its last two uses; 0 until it is reused
- * @saved_seq:	TPMS_CONTEXT.sequence of the saved session, on @saved_node
- *
- * All fields are protected by the chip's tpm_mutex.
- */
-struct tpm2_rm_entity {
-	struct list_head space_node;
-	struct list_head lru_node;
-	struct list_head saved_node;
-	struct tpm2_rm_space *space;
-	u32 vhandle;
-	u32 phandle;
-	kuid_t owner;
-	u8 *blob;
-	u16 blob_len;
-	u8 kind;
-	u8 state;
-	bool pinned;
-	u64 last_use;
-	u64 gap;
-	u64 saved_seq;
-};
-
-/**
- * struct tpm2_rm_space - the handle table of one /dev/tpmrm open file
- * @entities:		list of &struct tpm2_rm_entity
- * @next_vhandle:	24-bit counter for the next virtual object handle
- * @nr_objects:		objects and sequences in @entities
- * @nr_sessions:	sessions in @entities, handed-out ones included
- * @user:		the opener's quota entry, or NULL (orphans, KUnit)
- * @total:		chip-wide usage of all spaces, or NULL (KUnit)
- * @locality:		TPM locality the client's commands are sent at
- *
- * Locking: every field, and every entity on @entities, is protected by the
- * chip's tpm_mutex (held by tpm_try_get_ops() for the whole command).
- * @user and @total are set before the first command and never change.
- * @locality is set by tpm2_rm_set_locality() under tpm_mutex too, and
- * /dev/tpmrmN also holds its file's lock then, so either lock is enough
- * to read it.
- */
-struct tpm2_rm_space {
-	struct list_head entities;
-	u32 next_vhandle;
-	unsigned int nr_objects;
-	unsigned int nr_sessions;
-	struct tpm2_rm_user *user;
-	struct tpm2_rm_usage *total;
-	u8 locality;
 };
 
 /**
@@ -396,69 +206,6 @@ struct tpm2_rm_chip {
 	struct tpm2_rm_kernel kernel;
 };
 
-/**
- * struct tpm2_rm_auth - one session of a command's authorization area
- * @handle:	session handle
- * @attrs:	TPMA_SESSION byte
- */
-struct tpm2_rm_auth {
-	u32 handle;
-	u8 attrs;
-};
-
-/**
- * struct tpm2_rm_cmd - map of a command buffer
- * @cc:		command code
- * @tag:	TPM_ST_SESSIONS or TPM_ST_NO_SESSIONS
- * @size:	command size
- * @nr_handles:	entries in @handles (from TPMA_CC.cHandles)
- * @nr_auths:	entries in @auths
- * @rhandle:	the response carries a handle (TPMA_CC.rHandle)
- * @handles:	handle area as sent by the client
- * @auths:	authorization area
- * @param_off:	offset of the parameter area
- */
-struct tpm2_rm_cmd {
-	u32 cc;
-	u16 tag;
-	u32 size;
-	u8 nr_handles;
-	u8 nr_auths;
-	bool rhandle;
-	u32 handles[TPM2_RM_MAX_HANDLES];
-	struct tpm2_rm_auth auths[TPM2_RM_MAX_AUTHS];
-	u32 param_off;
-};
-
-/* tpm2-rm-cmd.c: pure command and response parsing */
-u32 tpm2_rm_cmd_parse(const u8 *buf, size_t len, u32 attrs,
-		      struct tpm2_rm_cmd *cmd);
-size_t tpm2_rm_rsp_header(u8 *buf, u16 tag, u32 rc);
-u32 tpm2_rm_rsp_rc(const u8 *buf, size_t len);
-bool tpm2_rm_rsp_valid(const u8 *buf, size_t len);
-u32 tpm2_rm_handle_error(unsigned int index);
-u32 tpm2_rm_session_error(unsigned int index);
-bool tpm2_rm_is_session(u32 handle);
-bool tpm2_rm_is_transient(u32 handle);
-bool tpm2_rm_cap_handles_range(const struct tpm2_rm_cmd *cmd, const u8 *buf,
-			       u32 *property, u32 *count);
-int tpm2_rm_cap_handles_parse(const u8 *buf, size_t len, u32 *handles,
-			      unsigned int max);
-size_t tpm2_rm_cap_build(const struct tpm2_rm_space *space, u32 property,
-			 u32 count, u8 *buf, size_t bufsiz);
-
-/* tpm2-rm-table.c: the per-space handle table */
-void tpm2_rm_space_init(struct tpm2_rm_space *space);
-struct tpm2_rm_entity *tpm2_rm_table_find(const struct tpm2_rm_space *space,
-					  u32 vhandle);
-u32 tpm2_rm_table_alloc_vhandle(struct tpm2_rm_space *space);
-void tpm2_rm_table_insert(struct tpm2_rm_space *space,
-			  struct tpm2_rm_entity *ent);
-void tpm2_rm_table_remove(struct tpm2_rm_entity *ent);
-u32 tpm2_rm_table_next(const struct tpm2_rm_space *space, u8 range, u32 min);
-struct tpm2_rm_entity *tpm2_rm_entity_alloc(enum tpm2_rm_kind kind);
-void tpm2_rm_entity_free(struct tpm2_rm_entity *ent);
-
 /* tpm2-rm-resident.c: which TPM slot holds what */
 void tpm2_rm_resident_add(struct tpm2_rm_chip *rm, struct tpm2_rm_entity *ent,
 			  u32 phandle);
@@ -492,20 +239,7 @@ void tpm2_rm_check_sync(struct tpm_chip *chip);
 int tpm2_rm_send_get_handles(struct tpm_chip *chip, struct tpm_buf *buf,
 			     size_t *len, u32 *tpm_rc);
 
-/* tpm2-rm-table.c: pure quota arithmetic */
-u32 tpm2_rm_quota_check(const struct tpm2_rm_quota *q,
-			const struct tpm2_rm_usage *file,
-			const struct tpm2_rm_usage *user,
-			const struct tpm2_rm_usage *total, u32 capacity,
-			bool session);
-
-/* tpm2-rm-cmd.c: pure command policy */
-int tpm2_rm_cc_class(u32 cc);
-bool tpm2_rm_cc_modeled(u32 cc, bool rhandle);
-bool tpm2_rm_cc_flushes_objects(u32 cc);
-u32 tpm2_rm_policy_check(unsigned long deny, u32 cc, bool rhandle);
-const char *tpm2_rm_class_name(unsigned int class);
-int tpm2_rm_deny_parse(const char *buf, unsigned long *deny);
+/* tpm2-rm-resident.c: the RM's own context commands */
 void tpm2_rm_flush_stale(struct tpm_chip *chip);
 int tpm2_rm_send_context_save(struct tpm_chip *chip, struct tpm_buf *buf,
 			      size_t *len, u32 *tpm_rc);

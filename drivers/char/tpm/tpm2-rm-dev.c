@@ -385,14 +385,16 @@ void tpm_devs_remove(struct tpm_chip *chip)
  *
  * The workqueue is freezable: it is frozen with the tasks before devices
  * suspend, so no queued command reaches the TPM after tpm_pm_suspend()
- * evicted the RM's contexts and sent TPM2_Shutdown(STATE).
+ * evicted the RM's contexts and sent TPM2_Shutdown(STATE). It is per-CPU,
+ * as /dev/tpmN's tpm_dev_wq: a command runs on the CPU of the write() that
+ * queued it, where its writer then sleeps in poll(); on an unbound one it
+ * could run on another CPU, and each command paid for the wake-ups across.
  *
  * Return: 0 or -ENOMEM.
  */
 int tpm2_rm_dev_init(void)
 {
-	tpm2_rm_wq = alloc_workqueue("tpmrm", WQ_UNBOUND | WQ_MEM_RECLAIM |
-				     WQ_FREEZABLE, 0);
+	tpm2_rm_wq = alloc_workqueue("tpmrm", WQ_MEM_RECLAIM | WQ_FREEZABLE, 0);
 	return tpm2_rm_wq ? 0 : -ENOMEM;
 }
 

@@ -48,7 +48,10 @@ endif
 ifneq ($(filter check-personalities,$(MAKECMDGOALS)),)
 TIMEOUT   ?= 7200
 endif
-TIMEOUT   ?= 600
+# A check boot takes 5-10 min; the limit only ends a hung guest.  At 600 s
+# a boot slowed by other jobs on the cores ran out inside its last unit
+# (hmac-tis, 2026-12-08: bench-smoke started at 526 s).
+TIMEOUT   ?= 1200
 EXTENDED  ?= 0
 
 ifeq ($(FLAVOUR),rm)
